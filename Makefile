@@ -1,0 +1,44 @@
+# FastAPI Course Lab. `make lab` to learn, `make test` to run everything CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COURSE := $(BIN)/course
+STAMP := $(VENV)/.installed
+JUPYTER_ARGS ?=
+
+.PHONY: setup lab test check grade verify sync bench clean
+
+setup: $(STAMP)
+
+# Re-install only when the project's requirements change.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+	@echo "course installed: $(COURSE)"
+
+lab: setup
+	@echo "Starting JupyterLab on notebooks/ (embedded mode: no services needed)."
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(JUPYTER_ARGS)
+
+test: setup
+	$(COURSE) test
+
+check: setup
+	$(COURSE) check $(EXERCISE)
+
+verify: setup
+	$(COURSE) verify --impl solutions
+
+sync: setup
+	$(COURSE) sync
+
+grade: setup
+	@echo "The grader (course grade) is not built yet; see README.md."
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) artifacts .coverage .coverage.* htmlcov

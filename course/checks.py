@@ -1,0 +1,175 @@
+"""Run graded checks in a fresh process and present the results.
+
+The checks run in a subprocess so that they always see the learner's latest code,
+and so that a broken or hanging lab costs a readable failure, never the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .layout import EXERCISE_ID, ROOT_ENV, Exercise, find_exercise, find_lesson, lessons
+from .settings import get_settings
+from .tree import implementation_tree
+
+OUTPUT_TAIL = 1500
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    exercise: str
+    points: int
+    requirement: str
+    outcome: str
+    message: str = ""
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+
+@dataclass
+class CheckRun:
+    exercises: tuple[Exercise, ...]
+    results: list[CheckResult] = field(default_factory=list)
+    returncode: int = 0
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.results) and all(result.passed for result in self.results)
+
+    @property
+    def score(self) -> tuple[int, int]:
+        earned = sum(result.points for result in self.results if result.passed)
+        return earned, sum(exercise.points for exercise in self.exercises)
+
+    def exercise_passed(self, exercise_id: str) -> bool:
+        mine = [result for result in self.results if result.exercise == exercise_id]
+        return bool(mine) and all(result.passed for result in mine)
+
+
+def select(selectors: Iterable[str]) -> tuple[Exercise, ...]:
+    """Exercises named by ids (``1.2``) or lessons (``1``, ``lesson01_endpoints``); all if none."""
+    chosen: dict[str, Exercise] = {}
+    selectors = list(selectors)
+    if not selectors:
+        selectors = [lesson.package for lesson in lessons()]
+    for selector in selectors:
+        if EXERCISE_ID.match(selector):
+            found: Iterable[Exercise] = [find_exercise(selector)]
+        else:
+            found = find_lesson(selector).exercises
+        chosen.update((exercise.id, exercise) for exercise in found)
+    return tuple(sorted(chosen.values(), key=lambda exercise: exercise.sort_key))
+
+
+def _pytest_command(exercises: Sequence[Exercise], report: Path, timeout: float) -> list[str]:
+    modules = sorted({find_lesson(str(exercise.lesson)).check_module for exercise in exercises})
+    whole = {exercise.id for exercise in exercises} == {
+        exercise.id for module in modules for exercise in _exercises_in(module)
+    }
+    command = [sys.executable, "-m", "pytest", "-q", "--no-header", "-p", "anyio", "-p", "pytest_timeout"]
+    command += [f"--timeout={timeout:g}", f"--course-report={report}", *modules]
+    if not whole:
+        command += [f"--course-exercise={exercise.id}" for exercise in exercises]
+    return command
+
+
+def _exercises_in(module: str) -> tuple[Exercise, ...]:
+    lesson_package = Path(module).stem.removeprefix("test_")
+    return find_lesson(lesson_package).exercises
+
+
+def run_checks(
+    selectors: Iterable[str] = (),
+    *,
+    impl: str | Path = "labs",
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+) -> CheckRun:
+    """Run the checks of the selected exercises against ``impl`` in a subprocess."""
+    exercises = select(selectors)
+    per_check = timeout or get_settings().check_timeout
+    run = CheckRun(exercises)
+    if not exercises:
+        return run
+    expected = sum(len(exercise.checks) for exercise in exercises)
+    started = time.perf_counter()
+    with implementation_tree(impl) as root, tempfile.TemporaryDirectory(prefix="course-check-") as scratch:
+        report = Path(scratch) / "report.json"
+        child_env = {**os.environ, **(env or {}), ROOT_ENV: str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        try:
+            completed = subprocess.run(
+                _pytest_command(exercises, report, per_check),
+                cwd=root,
+                env=child_env,
+                capture_output=True,
+                text=True,
+                timeout=per_check * (expected + 1) + 30,
+            )
+            run.returncode, output = completed.returncode, completed.stdout + completed.stderr
+        except subprocess.TimeoutExpired as exc:
+            run.returncode, output = -1, f"the checks did not finish within {exc.timeout:.0f} s"
+        run.results = _read_report(report)
+    run.duration = time.perf_counter() - started
+    _account_for_missing(run, output)
+    return run
+
+
+def _read_report(path: Path) -> list[CheckResult]:
+    try:
+        payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    fields = CheckResult.__dataclass_fields__
+    return [CheckResult(**{key: value for key, value in row.items() if key in fields}) for row in payload["checks"]]
+
+
+def _account_for_missing(run: CheckRun, output: str) -> None:
+    """Every expected check gets a verdict: one that never reported has failed, and says why."""
+    reported = {(result.exercise, result.name) for result in run.results}
+    tail = output.strip()[-OUTPUT_TAIL:] or f"pytest exited with code {run.returncode}"
+    for exercise in run.exercises:
+        for check in exercise.checks:
+            if (exercise.id, check.name) not in reported:
+                run.results.append(
+                    CheckResult(check.name, exercise.id, check.points, check.requirement, "error", tail)
+                )
+    order = {(exercise.id, check.name): index for index, exercise in enumerate(run.exercises) for check in exercise.checks}
+    run.results.sort(key=lambda result: order.get((result.exercise, result.name), len(order)))
+
+
+def render(run: CheckRun, console: Any = None) -> None:
+    """A table of checks, then each failure's requirement and message."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=None, show_lines=False, expand=False)
+    for column in ("exercise", "check", "points", "result"):
+        table.add_column(column, justify="right" if column == "points" else "left")
+    for result in run.results:
+        verdict = "[green]pass[/]" if result.passed else f"[red]{result.outcome.replace('failed', 'fail')}[/]"
+        table.add_row(result.exercise, result.name, str(result.points), verdict)
+    console.print(table)
+    for result in run.results:
+        if not result.passed:
+            console.print(f"[bold red]✗ {result.exercise} {result.name}[/]")
+            console.print(f"  [bold]Requirement:[/] {result.requirement}", highlight=False)
+            console.print(textwrap.indent(result.message, "    "), markup=False, highlight=False)
+    earned, total = run.score
+    style = "green" if run.passed else "red"
+    console.print(f"[{style}]{earned}/{total} points[/] in {run.duration:.1f} s")

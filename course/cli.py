@@ -1,0 +1,154 @@
+"""The ``course`` command: list, check, sync, verify, serve and test."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .checks import render, run_checks
+from .layout import lessons
+
+app = typer.Typer(help="FastAPI Course Lab: lessons, checks and the tools around them.", no_args_is_help=True)
+console = Console(highlight=False)
+Impl = Annotated[str, typer.Option("--impl", help="labs, solutions, or a directory of lesson packages")]
+
+
+@app.command("list")
+def list_lessons(
+    run: Annotated[bool, typer.Option("--run/--no-run", help="run the checks to show pass state")] = True,
+    impl: Impl = "labs",
+) -> None:
+    """Lessons, their exercises and points, and whether your labs pass them."""
+    from .sync import exercise_tasks
+
+    state = run_checks(impl=impl) if run else None
+    tasks = exercise_tasks()
+    table = Table(title="FastAPI Course Lab")
+    for column in ("lesson", "exercise", "task", "points", "state"):
+        table.add_column(column)
+    for lesson in lessons():
+        first = True
+        for exercise in lesson.exercises:
+            if state is None:
+                verdict = "-"
+            else:
+                verdict = "[green]pass[/]" if state.exercise_passed(exercise.id) else "[red]todo[/]"
+            label = f"{lesson.number:02d} {lesson.title}" if first else ""
+            table.add_row(label, exercise.id, tasks.get(exercise.id, ""), str(exercise.points), verdict)
+            first = False
+    console.print(table)
+    if state is not None:
+        earned, total = state.score
+        console.print(f"{earned}/{total} points")
+
+
+@app.command()
+def check(
+    selectors: Annotated[list[str] | None, typer.Argument(help="exercise ids (1.2) or lessons (1, lesson01_endpoints)")] = None,
+    impl: Impl = "labs",
+    timeout: Annotated[float | None, typer.Option(help="seconds per check")] = None,
+) -> None:
+    """Check your work. Exit code 0 only when every selected check passes."""
+    try:
+        run = run_checks(selectors or [], impl=impl, timeout=timeout)
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    render(run, console)
+    raise typer.Exit(0 if run.passed else 1)
+
+
+@app.command()
+def sync(
+    check: Annotated[bool, typer.Option("--check", help="only report; exit 1 when labs/ is out of step")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite lab files edited by hand")] = False,
+) -> None:
+    """Generate labs/ from solutions/ (for course maintainers)."""
+    from .sync import sync as run_sync
+
+    report = run_sync(check=check, force=force)
+    if report.refused and not force and not check:
+        console.print("[red]These lab files were edited since they were generated; nothing was written:[/]")
+        for name in report.refused:
+            console.print(f"  labs/{name}")
+        console.print("Keep your work, or pass --force to overwrite it.")
+        raise typer.Exit(1)
+    if check:
+        if report.in_step:
+            console.print("labs/ is in step with solutions/")
+            return
+        for name in report.changed:
+            console.print(f"[red]out of step:[/] labs/{name}")
+        for name in report.removed:
+            console.print(f"[red]not in solutions:[/] labs/{name}")
+        raise typer.Exit(1)
+    changed = len(report.changed) + len(report.removed)
+    console.print(f"labs/ regenerated: {changed} file(s) written or removed")
+
+
+@app.command()
+def verify(
+    impl: Impl = "solutions",
+    selectors: Annotated[list[str] | None, typer.Argument(help="lessons; all by default")] = None,
+    lax: Annotated[bool, typer.Option("--lax", help="only require that cells run without error")] = False,
+    workers: Annotated[int, typer.Option("-j", help="parallel kernels")] = 2,
+) -> None:
+    """Run notebooks through nbval and print a per-notebook timing table."""
+    from .verify import verify as run_verify
+
+    result = run_verify(impl, selectors, strict=not lax, workers=workers)
+    table = Table(title=f"nbval against {impl}")
+    for column in ("notebook", "cells", "wall s", "floor s", "ratio"):
+        table.add_column(column, justify="left" if column == "notebook" else "right")
+    for timing in result.timings:
+        table.add_row(timing.notebook, str(timing.cells), f"{timing.wall:.2f}", f"{timing.floor:.2f}", f"{timing.ratio:.2f}")
+    table.add_row("[bold]course (elapsed)", "", f"{result.wall:.2f}", f"{result.floor:.2f}", f"{result.wall / result.floor if result.floor else 0:.2f}")
+    if result.returncode != 0:
+        console.print(result.output, markup=False)
+    console.print(table)
+    raise typer.Exit(result.returncode)
+
+
+@app.command()
+def serve(
+    lesson: Annotated[str, typer.Argument(help="lesson number or package, e.g. 1 or lesson01_endpoints")],
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
+    reload: Annotated[bool, typer.Option(help="restart when the lab changes")] = False,
+) -> None:
+    """Serve a lab on a real port; its Swagger UI is at /docs."""
+    import os
+
+    import uvicorn
+
+    from .layout import ROOT_ENV, find_lesson, tree_root
+
+    package = find_lesson(lesson).package
+    root = tree_root()
+    os.environ.setdefault(ROOT_ENV, str(root))
+    console.print(f"Swagger UI: http://127.0.0.1:{port}/docs")
+    uvicorn.run(
+        f"labs.{package}.app:create_app", factory=True, host="127.0.0.1", port=port,
+        reload=reload, reload_dirs=[str(root / "labs" / package)] if reload else None, app_dir=str(root),
+    )  # fmt: skip
+
+
+@app.command()
+def record(
+    lessons_: Annotated[list[str], typer.Argument(metavar="LESSON...", help="lessons whose notebooks to re-run")],
+) -> None:
+    """Re-execute notebooks against the solutions and store their outputs (for maintainers)."""
+    from .record import record as run_record
+
+    for selector in lessons_:
+        console.print(f"recorded {run_record(selector)}")
+
+
+@app.command()
+def test() -> None:
+    """Run everything CI runs (what `make test` calls)."""
+    from .pipeline import run_pipeline
+
+    raise typer.Exit(run_pipeline())

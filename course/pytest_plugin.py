@@ -1,0 +1,193 @@
+"""pytest plugin for graded checks: the ``exercise`` marker, lab fixtures and a JSON report.
+
+A check is an async test marked ``@pytest.mark.exercise("1.2", points=2)``; its
+docstring is the requirement a learner reads. ``client`` is an ``httpx.AsyncClient``
+bound to the lab of the check's lesson, found from the module name
+``test_lessonNN_slug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+# jsonschema imports rfc3987-syntax when it is installed, and that compiles a grammar
+# for over a second. Notebooks never use IRI formats, so nbval's nbformat goes without.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from .harness import open_lab  # noqa: E402
+
+MESSAGE_LIMIT = 2000
+APP_ERRORS = pytest.StashKey[list[BaseException]]()
+LabFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("course", "FastAPI Course Lab")
+    group.addoption("--course-report", metavar="PATH", help="write check results as JSON to PATH")
+    group.addoption(
+        "--course-exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the checks of exercise ID (repeatable)",
+    )
+    group.addoption("--course-timing", metavar="PATH", help="write per-file wall and call times as JSON to PATH")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "exercise(id, points=1): a graded check of exercise ID worth POINTS points"
+    )
+    config.stash[_RESULTS] = []
+    config.stash[_TIMING] = {}
+
+
+_RESULTS = pytest.StashKey[list[dict[str, Any]]]()
+_TIMING = pytest.StashKey[dict[str, dict[str, float]]]()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Per file: first start, last stop, and the summed time of the calls themselves."""
+    config = _config
+    if config is None or not config.getoption("course_timing"):
+        return
+    timing = config.stash[_TIMING].setdefault(
+        report.location[0], {"start": report.start, "stop": report.stop, "calls": 0.0, "items": 0}
+    )
+    timing["start"] = min(timing["start"], report.start)
+    timing["stop"] = max(timing["stop"], report.stop)
+    if report.when == "call":
+        timing["calls"] += report.duration
+        timing["items"] += 1
+
+
+_config: pytest.Config | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _config
+    _config = session.config
+
+
+def exercise_of(item: pytest.Item) -> tuple[str, int] | None:
+    marker = item.get_closest_marker("exercise")
+    if marker is None:
+        return None
+    return str(marker.args[0]), int(marker.kwargs.get("points", 1))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("course_exercise"))
+    if not wanted:
+        return
+    selected, deselected = [], []
+    for item in items:
+        marker = exercise_of(item)
+        (selected if marker and marker[0] in wanted else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def lesson_of(module_name: str) -> str:
+    """``tests.exercises.test_lesson01_endpoints`` → ``lesson01_endpoints``."""
+    stem = module_name.rpartition(".")[2]
+    if not stem.startswith("test_lesson"):
+        raise pytest.UsageError(f"{module_name}: lab fixtures need a module named test_lessonNN_slug")
+    return stem.removeprefix("test_")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest) -> LabFactory:
+    """Open the check's lab with extra environment: ``async with lab(env={...}) as client``."""
+    lesson = lesson_of(request.module.__name__)
+    errors = request.node.stash.setdefault(APP_ERRORS, [])
+
+    def open_with(env: Mapping[str, str] | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        # Import once per session: edits are picked up by the next check run, a new process.
+        return open_lab(lesson, env=env, fresh=False, errors=errors)
+
+    return open_with
+
+
+@pytest.fixture
+async def client(lab: LabFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """An ``httpx.AsyncClient`` talking to a fresh instance of the lesson's app."""
+    async with lab() as client:
+        yield client
+
+
+def _failure_message(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
+    assert call.excinfo is not None
+    error = call.excinfo.value
+    if isinstance(error, AssertionError):
+        # The check's own message comes first; pytest appends its introspection after it.
+        message = str(error).split("\nassert ", 1)[0].strip() or call.excinfo.exconly()
+    else:
+        message = call.excinfo.exconly()
+    for app_error in item.stash.get(APP_ERRORS, [])[:1]:
+        message += f"\nThe app raised {type(app_error).__name__}: {app_error}"
+    return message[:MESSAGE_LIMIT]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    marker = exercise_of(item)
+    if marker is None:
+        return
+    failed = report.failed or (report.when == "call" and report.skipped)
+    if report.when != "call" and not failed:
+        return
+    results = item.config.stash[_RESULTS]
+    if results and results[-1]["nodeid"] == item.nodeid:
+        if failed and results[-1]["outcome"] == "passed":  # a teardown error spoils a pass
+            results[-1].update(outcome="error", message=_failure_message(item, call))
+        return
+    exercise_id, points = marker
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or item.name
+    results.append(
+        {
+            "nodeid": item.nodeid,
+            "name": getattr(item, "originalname", item.name),
+            "exercise": exercise_id,
+            "points": points,
+            "requirement": " ".join(doc.split()),
+            "outcome": ("failed" if report.when == "call" else "error") if failed else "passed",
+            "message": _failure_message(item, call) if failed and call.excinfo else "",
+            "duration": round(report.duration, 4),
+        }
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports
+        return
+    if timing_path := config.getoption("course_timing"):
+        Path(timing_path).write_text(json.dumps(config.stash[_TIMING], indent=1), encoding="utf-8")
+    path = config.getoption("course_report")
+    if not path:
+        return
+    payload = {
+        "exitstatus": int(exitstatus),
+        "finished": time.time(),
+        "checks": session.config.stash[_RESULTS],
+    }
+    Path(path).write_text(json.dumps(payload, indent=1), encoding="utf-8")

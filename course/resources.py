@@ -1,0 +1,264 @@
+"""Per-run isolation: each process that runs labs gets its own database, keys and queue.
+
+A run owns what it creates and removes it when it closes (at interpreter exit at
+the latest). A child process that must share a run, such as a Celery worker,
+inherits it through the environment (``child_env``) and owns nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .settings import CourseSettings, get_settings
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+    from celery import Celery
+
+RUN_ID_ENV = "COURSE_RUN_ID"
+RUN_DATABASE_ENV = "COURSE_RUN_DATABASE_URL"
+SERVICE_TIMEOUT = 3.0
+
+
+def _plain_postgres_url(url: str) -> str:
+    """psycopg wants ``postgresql://``; SQLAlchemy URLs may name a driver."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _with_database(url: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def services_status(settings: CourseSettings | None = None) -> tuple[bool, str]:
+    """Whether PostgreSQL and Redis answer, and if not, which one does not."""
+    import psycopg
+    import redis
+
+    settings = settings or get_settings()
+    try:
+        with psycopg.connect(
+            _plain_postgres_url(settings.database_url), connect_timeout=int(SERVICE_TIMEOUT)
+        ) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return False, f"PostgreSQL at {settings.database_url} is not reachable: {exc}".strip()
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=SERVICE_TIMEOUT)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return False, f"Redis at {settings.redis_url} is not reachable: {exc}"
+    finally:
+        client.close()
+    return True, "PostgreSQL and Redis are reachable"
+
+
+class RunResources:
+    """The database, Redis keys and Celery queue that belong to one run."""
+
+    def __init__(self, settings: CourseSettings | None = None) -> None:
+        self.settings = settings or get_settings()
+        inherited = os.environ.get(RUN_ID_ENV)
+        self.owner = inherited is None
+        self.run_id = inherited or f"{os.getpid()}x{secrets.token_hex(3)}"
+        self._database_url: str | None = None if self.owner else os.environ.get(RUN_DATABASE_ENV)
+        self._cleanups: list[Callable[[], None]] = []
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode
+
+    @property
+    def services(self) -> bool:
+        return self.settings.mode == "services"
+
+    @cached_property
+    def tmpdir(self) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=f"course-{self.run_id}-"))
+        if self.owner:
+            self._cleanups.append(lambda: shutil.rmtree(path, ignore_errors=True))
+        return path
+
+    # --- database -----------------------------------------------------------
+
+    def database_url(self) -> str:
+        """A database that no other run uses: a SQLite file, or a fresh PostgreSQL database."""
+        if self._database_url is None:
+            if self.services:
+                self._database_url = self._create_postgres_database()
+            else:
+                self._database_url = f"sqlite:///{self.tmpdir / 'lab.db'}"
+        return self._database_url
+
+    def _create_postgres_database(self) -> str:
+        import psycopg
+
+        name = f"course_{self.run_id}"
+        admin_url = _plain_postgres_url(self.settings.database_url)
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=int(SERVICE_TIMEOUT)) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+        def drop() -> None:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        self._cleanups.append(drop)
+        return _with_database(self.settings.database_url, name)
+
+    # --- redis --------------------------------------------------------------
+
+    @property
+    def key_prefix(self) -> str:
+        """Prefix for every Redis key of this run, so parallel runs never collide."""
+        return f"course:{self.run_id}:"
+
+    @cached_property
+    def _fake_server(self) -> Any:
+        import fakeredis
+
+        return fakeredis.FakeServer()
+
+    def redis(self) -> redis.Redis:
+        """A synchronous Redis client: fakeredis in embedded mode."""
+        if not self.services:
+            import fakeredis
+
+            return fakeredis.FakeRedis(server=self._fake_server, decode_responses=True)
+        import redis
+
+        self._forget_keys_at_close()
+        return redis.Redis.from_url(self.settings.redis_url, decode_responses=True)
+
+    def async_redis(self) -> redis.asyncio.Redis:
+        """An asyncio Redis client sharing the same data as ``redis()``."""
+        if not self.services:
+            import fakeredis
+
+            return fakeredis.FakeAsyncRedis(server=self._fake_server, decode_responses=True)
+        import redis.asyncio
+
+        self._forget_keys_at_close()
+        return redis.asyncio.Redis.from_url(self.settings.redis_url, decode_responses=True)
+
+    def _forget_keys_at_close(self) -> None:
+        if not self.owner or getattr(self, "_keys_registered", False):
+            return
+        self._keys_registered = True
+
+        def forget() -> None:
+            import redis
+
+            with redis.Redis.from_url(self.settings.redis_url) as client:
+                keys = list(client.scan_iter(match=f"{self.key_prefix}*", count=500))
+                if keys:
+                    client.delete(*keys)
+
+        self._cleanups.append(forget)
+
+    # --- celery -------------------------------------------------------------
+
+    @property
+    def celery_queue(self) -> str:
+        return f"course.{self.run_id}"
+
+    def celery_config(self) -> dict[str, Any]:
+        """Celery settings for this run: memory broker, or Redis with a queue of its own."""
+        if self.services:
+            broker = backend = self.settings.redis_url
+        else:
+            broker, backend = "memory://", "cache+memory://"
+        return {
+            "broker_url": broker,
+            "result_backend": backend,
+            "task_default_queue": self.celery_queue,
+            "result_key_prefix": self.key_prefix if self.services else "",
+            "broker_connection_retry_on_startup": True,
+            "worker_hijack_root_logger": False,
+        }
+
+    def child_env(self) -> dict[str, str]:
+        """Environment for a child process that shares this run."""
+        env = dict(os.environ)
+        env[RUN_ID_ENV] = self.run_id
+        if self._database_url is not None:
+            env[RUN_DATABASE_ENV] = self._database_url
+        return env
+
+    @contextmanager
+    def celery_worker(self, app: Celery, app_path: str, timeout: float = 20.0) -> Iterator[None]:
+        """Run a worker for ``app`` while the block runs.
+
+        Embedded: a worker thread in this process. Services: a real ``celery worker``
+        process, started from ``app_path`` (``module:attribute``) on this run's queue.
+        """
+        if not self.services:
+            from celery.contrib.testing.worker import start_worker
+
+            with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=timeout):
+                yield
+            return
+        node = f"{self.run_id}@{socket.gethostname()}"
+        command = [
+            sys.executable, "-m", "celery", "-A", app_path, "worker",
+            "--pool", "solo", "--queues", self.celery_queue, "--hostname", node,
+            "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+        worker = subprocess.Popen(command, env=self.child_env(), stdout=subprocess.DEVNULL)
+        try:
+            self._wait_for_worker(app, node, worker, timeout)
+            yield
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    @staticmethod
+    def _wait_for_worker(app: Celery, node: str, worker: subprocess.Popen[bytes], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise RuntimeError(f"celery worker exited with code {worker.returncode} before it was ready")
+            if app.control.ping(destination=[node], timeout=0.5):
+                return
+        raise TimeoutError(f"celery worker {node} did not answer within {timeout:.0f} s")
+
+    def close(self) -> None:
+        """Remove everything this run created, newest first."""
+        while self._cleanups:
+            cleanup = self._cleanups.pop()
+            try:
+                cleanup()
+            except Exception as exc:  # noqa: BLE001 - cleanup must go on; say what was left
+                print(f"course: could not clean up run {self.run_id}: {exc}", file=sys.stderr)
+
+
+_resources: RunResources | None = None
+
+
+def get_resources() -> RunResources:
+    """The resources of this process's run, created on first use and closed at exit."""
+    global _resources
+    if _resources is None:
+        _resources = RunResources()
+        atexit.register(_resources.close)
+    return _resources

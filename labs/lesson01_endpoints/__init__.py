@@ -1,0 +1,1 @@
+"""Lesson 01: a small trading API with users and trades, kept in memory."""

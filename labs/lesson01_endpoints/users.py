@@ -1,0 +1,21 @@
+"""Routes for users: path and query parameters."""
+
+from fastapi import APIRouter, HTTPException, status
+
+from .dependencies import StoreDep
+from .schemas import Role, User
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("")
+async def list_users(store: StoreDep, role: Role | None = None) -> list[User]:
+    """All users, or only those with the given role."""
+    return [user for user in store.users.values() if role is None or user.role == role]
+
+
+@router.get("/{user_id}", responses={404: {"description": "No user with this id"}})
+async def get_user(user_id: int, store: StoreDep) -> User:
+    """One user by id."""
+    # Exercise 1.1: Return the user, or 404 with a detail naming the missing id
+    raise NotImplementedError('Exercise 1.1: Return the user, or 404 with a detail naming the missing id')
