@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 COURSE := $(BIN)/course
 STAMP := $(VENV)/.installed
 JUPYTER_ARGS ?=
+NOTEBOOK_DIR ?= notebooks
+# Jupyter refuses to run as root without being told; containers and CI machines run as root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup lab test check grade verify sync bench clean
 
@@ -20,7 +23,7 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	@echo "Starting JupyterLab on notebooks/ (embedded mode: no services needed)."
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(JUPYTER_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=$(NOTEBOOK_DIR) $(ROOT_ARGS) $(JUPYTER_ARGS)
 
 test: setup
 	$(COURSE) test

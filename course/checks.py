@@ -81,8 +81,10 @@ def _pytest_command(exercises: Sequence[Exercise], report: Path, timeout: float)
     whole = {exercise.id for exercise in exercises} == {
         exercise.id for module in modules for exercise in _exercises_in(module)
     }
-    command = [sys.executable, "-m", "pytest", "-q", "--no-header", "-p", "anyio", "-p", "pytest_timeout"]
-    command += [f"--timeout={timeout:g}", f"--course-report={report}", *modules]
+    command = [sys.executable, "-m", "pytest", "-q", "--no-header", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout"]
+    # The check's own timeout cancels cleanly; pytest-timeout is the backstop for a blocked loop.
+    command += [f"--course-check-timeout={timeout:g}", f"--timeout={timeout + 5:g}", "--timeout-method=thread"]
+    command += [f"--course-report={report}", *modules]
     if not whole:
         command += [f"--course-exercise={exercise.id}" for exercise in exercises]
     return command

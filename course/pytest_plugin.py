@@ -8,14 +8,16 @@ bound to the lab of the check's lesson, found from the module name
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -26,6 +28,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 from .harness import open_lab  # noqa: E402
 
 MESSAGE_LIMIT = 2000
+CHECK_TIMEOUT = 20.0
 APP_ERRORS = pytest.StashKey[list[BaseException]]()
 LabFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -39,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="ID",
         help="run only the checks of exercise ID (repeatable)",
+    )
+    group.addoption(
+        "--course-check-timeout",
+        type=float,
+        default=CHECK_TIMEOUT,
+        metavar="SECONDS",
+        help="cancel an async check after SECONDS (default %(default)s)",
     )
     group.addoption("--course-timing", metavar="PATH", help="write per-file wall and call times as JSON to PATH")
 
@@ -132,6 +142,30 @@ async def client(lab: LabFactory) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    """Cancel an async test that runs too long, cleanly, so its teardown still runs.
+
+    pytest-timeout stays the backstop for code that blocks the event loop.
+    """
+    test = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(test):
+        return (yield)
+    limit = pyfuncitem.config.getoption("course_check_timeout")
+
+    @functools.wraps(test)
+    async def bounded(*args: Any, **kwargs: Any) -> Any:
+        with anyio.move_on_after(limit):
+            return await test(*args, **kwargs)
+        pytest.fail(f"Timeout: no answer within {limit:g} s; is the app waiting for something?", pytrace=False)
+
+    pyfuncitem.obj = bounded
+    try:
+        return (yield)
+    finally:
+        pyfuncitem.obj = test
+
+
 def _failure_message(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
     assert call.excinfo is not None
     error = call.excinfo.value
@@ -159,6 +193,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if results and results[-1]["nodeid"] == item.nodeid:
         if failed and results[-1]["outcome"] == "passed":  # a teardown error spoils a pass
             results[-1].update(outcome="error", message=_failure_message(item, call))
+            _write_report(item.config)
         return
     exercise_id, points = marker
     doc = getattr(getattr(item, "function", None), "__doc__", None) or item.name
@@ -174,6 +209,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             "duration": round(report.duration, 4),
         }
     )
+    _write_report(item.config)
+
+
+def _write_report(config: pytest.Config, exitstatus: int | None = None) -> None:
+    """Written after every check, so a run killed half-way keeps what it found."""
+    path = config.getoption("course_report")
+    if path:
+        payload = {"exitstatus": exitstatus, "checks": config.stash[_RESULTS]}
+        Path(path).write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -182,12 +226,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if timing_path := config.getoption("course_timing"):
         Path(timing_path).write_text(json.dumps(config.stash[_TIMING], indent=1), encoding="utf-8")
-    path = config.getoption("course_report")
-    if not path:
-        return
-    payload = {
-        "exitstatus": int(exitstatus),
-        "finished": time.time(),
-        "checks": session.config.stash[_RESULTS],
-    }
-    Path(path).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    _write_report(config, int(exitstatus))

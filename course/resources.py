@@ -47,6 +47,14 @@ def _with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
+def worker_command(app_path: str, queue: str, node: str) -> list[str]:
+    """The ``celery worker`` command line of services mode (docker-compose.yml runs the same)."""
+    return [
+        "celery", "-A", app_path, "worker", "--pool", "solo", "--queues", queue,
+        "--hostname", node, "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+
+
 def services_status(settings: CourseSettings | None = None) -> tuple[bool, str]:
     """Whether PostgreSQL and Redis answer, and if not, which one does not."""
     import psycopg
@@ -196,6 +204,7 @@ class RunResources:
     def child_env(self) -> dict[str, str]:
         """Environment for a child process that shares this run."""
         env = dict(os.environ)
+        env.update(COURSE_MODE=self.mode, DATABASE_URL=self.settings.database_url, REDIS_URL=self.settings.redis_url)
         env[RUN_ID_ENV] = self.run_id
         if self._database_url is not None:
             env[RUN_DATABASE_ENV] = self._database_url
@@ -215,11 +224,7 @@ class RunResources:
                 yield
             return
         node = f"{self.run_id}@{socket.gethostname()}"
-        command = [
-            sys.executable, "-m", "celery", "-A", app_path, "worker",
-            "--pool", "solo", "--queues", self.celery_queue, "--hostname", node,
-            "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-        ]  # fmt: skip
+        command = [sys.executable, "-m", *worker_command(app_path, self.celery_queue, node)]
         worker = subprocess.Popen(command, env=self.child_env(), stdout=subprocess.DEVNULL)
         try:
             self._wait_for_worker(app, node, worker, timeout)

@@ -1,0 +1,17 @@
+"""Fixtures for the machinery's own tests."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from course.layout import ROOT_ENV
+from course.tree import implementation_tree
+
+
+@pytest.fixture
+def solutions_tree(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run the test in a tree whose labs/ is the solutions, whatever tree pytest runs in."""
+    with implementation_tree("solutions") as root:
+        monkeypatch.setenv(ROOT_ENV, str(root))
+        yield root

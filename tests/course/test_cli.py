@@ -1,0 +1,71 @@
+"""The course command as a learner and a maintainer use it."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from course.cli import app
+from course.layout import checkout_root
+
+runner = CliRunner()
+STARTER = str(checkout_root() / "labs")
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
+    return result.exit_code, result.output
+
+
+def test_check_fails_readably_on_the_starter_and_passes_on_the_solutions() -> None:
+    code, out = invoke("check", "1.1", "--impl", STARTER)
+    assert code == 1
+    assert "Requirement: GET /users/999 returns 404" in out
+    assert "The app raised NotImplementedError: Exercise 1.1" in out
+    code, out = invoke("check", "1.1", "--impl", "solutions")
+    assert code == 0 and "2/2 points" in out
+
+
+def test_check_of_an_unknown_exercise_says_what_exists() -> None:
+    code, out = invoke("check", "1.99")
+    assert code == 2 and "has no exercise 1.99" in out
+
+
+def test_list_shows_exercises_points_and_pass_state() -> None:
+    code, out = invoke("list", "--impl", "solutions")
+    assert code == 0 and "1.1" in out and "pass" in out and "todo" not in out
+    code, out = invoke("list", "--no-run")
+    assert code == 0 and "Return the user, or 404" in out and "points" not in out.splitlines()[-1]
+
+
+def test_sync_check_passes_on_the_checkout() -> None:
+    assert invoke("sync", "--check") == (0, "labs/ is in step with solutions/\n")
+
+
+def test_sync_reports_out_of_step_and_refuses_edited_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "solutions" / "lesson09_demo").mkdir(parents=True)
+    (tmp_path / "solutions" / "lesson09_demo" / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr("course.sync.checkout_root", lambda: tmp_path)
+    code, out = invoke("sync", "--check")
+    assert code == 1 and "out of step: labs/lesson09_demo/a.py" in out
+    assert invoke("sync")[0] == 0
+    (tmp_path / "labs" / "lesson09_demo" / "a.py").write_text("x = 2  # mine\n")
+    (tmp_path / "solutions" / "lesson09_demo" / "a.py").write_text("x = 3\n")
+    code, out = invoke("sync")
+    assert code == 1 and "labs/lesson09_demo/a.py" in out and "--force" in out
+    assert invoke("sync", "--force")[0] == 0
+    assert (tmp_path / "labs" / "lesson09_demo" / "a.py").read_text() == "x = 3\n"
+    (tmp_path / "labs" / "lesson09_demo" / "extra.py").write_text("")
+    code, out = invoke("sync", "--check")
+    assert code == 1 and "not in solutions: labs/lesson09_demo/extra.py" in out
+
+
+def test_verify_prints_a_timing_table_per_notebook() -> None:
+    code, out = invoke("verify", "--impl", "solutions", "1", "-j", "1")
+    assert code == 0, out
+    assert "notebooks/01-endpoints.ipynb" in out and "course (elapsed)" in out
+
+
+def test_verify_shows_nbval_output_when_a_notebook_fails(tmp_path: Path) -> None:
+    code, out = invoke("verify", "--impl", STARTER, "1", "-j", "1")
+    assert code != 0 and "FAILED" in out, "stored outputs of the solutions cannot match the starter"
