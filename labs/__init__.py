@@ -1,1 +1,1 @@
-"""Reference solutions: the same packages as labs/, complete. labs/ is generated from here."""
+"""The lesson apps, one package per lesson. labs/ is generated from solutions/ by `course sync`."""

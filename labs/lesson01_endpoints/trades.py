@@ -15,19 +15,15 @@ async def list_trades(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
-    currency: str | None = None,
+    # Exercise 1.2: Filter trades by an optional currency query parameter, ignoring case
 ) -> list[Trade]:
     """Trades in id order, one page at a time, optionally of one currency."""
-    # Exercise 1.3: Filter trades by the optional currency query parameter
+    # Exercise 1.2: Filter trades by an optional currency query parameter, ignoring case
     trades = list(store.trades.values())
     return trades[offset : offset + limit]
 
 
-@router.get("/mine", responses={404: {"description": "No user with this id"}})
-async def my_trades(store: StoreDep, x_user_id: Annotated[int, Header()]) -> list[Trade]:
-    """The trades of the user named by the ``X-User-Id`` header."""
-    # Exercise 1.4: Return the trades of the user in the X-User-Id header, 404 if unknown
-    raise NotImplementedError('Exercise 1.4: Return the trades of the user in the X-User-Id header, 404 if unknown')
+# Exercise 1.4: Add GET /trades/mine: the trades of the user in the X-User-Id header, 404 if unknown
 
 
 @router.get("/{trade_id}", responses={404: {"description": "No trade with this id"}})
@@ -39,8 +35,9 @@ async def get_trade(trade_id: int, store: StoreDep) -> Trade:
     return trade
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={404: {"description": "No such user"}})
+# Exercise 1.3: Create the trade: 201 with the stored trade, or 404 if its user does not exist
+@router.post("")
 async def create_trade(data: TradeCreate, store: StoreDep) -> Trade:
     """Record a trade for an existing user; the server assigns its id."""
-    # Exercise 1.2: Store the trade for an existing user (404 otherwise) and return it
-    raise NotImplementedError('Exercise 1.2: Store the trade for an existing user (404 otherwise) and return it')
+    # Exercise 1.3: Create the trade: 201 with the stored trade, or 404 if its user does not exist
+    raise NotImplementedError('Exercise 1.3: Create the trade: 201 with the stored trade, or 404 if its user does not exist')

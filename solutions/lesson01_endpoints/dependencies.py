@@ -7,7 +7,8 @@ from fastapi import Depends, Request
 from .store import TradingStore
 
 
-def get_store(request: Request) -> TradingStore:
+async def get_store(request: Request) -> TradingStore:
+    """The store of the app handling this request (an ``async`` dependency needs no worker thread)."""
     return request.app.state.store
 
 
