@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,7 +36,7 @@ def list_lessons(
                 verdict = "-"
             else:
                 verdict = "[green]pass[/]" if state.exercise_passed(exercise.id) else "[red]todo[/]"
-            label = f"{lesson.number:02d} {lesson.title}" if first else ""
+            label = lesson.title if first else ""
             table.add_row(label, exercise.id, tasks.get(exercise.id, ""), str(exercise.points), verdict)
             first = False
     console.print(table)
@@ -128,11 +128,22 @@ def serve(
     package = find_lesson(lesson).package
     root = tree_root()
     os.environ.setdefault(ROOT_ENV, str(root))
+    os.environ["COURSE_SERVE_LESSON"] = package
     console.print(f"Swagger UI: http://127.0.0.1:{port}/docs")
     uvicorn.run(
-        f"labs.{package}.app:create_app", factory=True, host="127.0.0.1", port=port,
-        reload=reload, reload_dirs=[str(root / "labs" / package)] if reload else None, app_dir=str(root),
+        "course.cli:_served_app", factory=True, host="127.0.0.1", port=port,
+        reload=reload, reload_dirs=[str(root / "labs" / package)] if reload else None,
     )  # fmt: skip
+
+
+def _served_app() -> Any:
+    """The lab named by COURSE_SERVE_LESSON, with Swagger UI that works offline."""
+    import os
+
+    from .harness import create_app
+    from .offline_docs import OfflineDocs
+
+    return OfflineDocs(create_app(os.environ["COURSE_SERVE_LESSON"]))
 
 
 @app.command()

@@ -20,6 +20,7 @@ import httpx
 
 from . import harness
 from .checks import render, run_checks
+from .offline_docs import OfflineDocs
 from .settings import get_settings
 
 # Headers worth showing in a lesson; the rest is noise such as content-length.
@@ -118,7 +119,7 @@ async def serve(lesson: str, *, env: dict[str, str] | None = None) -> str:
     sock = _free_socket()
     port = sock.getsockname()[1]
     prefix = _proxy_prefix(port)
-    app = harness.create_app(lesson, env=env)
+    app = OfflineDocs(harness.create_app(lesson, env=env))
     config = uvicorn.Config(app, log_level="warning", root_path=prefix or "", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)

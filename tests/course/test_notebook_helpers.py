@@ -58,7 +58,9 @@ async def test_serve_runs_the_app_on_a_real_port(capsys: pytest.CaptureFixture[s
         async with httpx.AsyncClient(timeout=5) as client:
             docs = await client.get(url)
             spec = await client.get(url.replace("/docs", "/openapi.json"))
-        assert docs.status_code == 200 and "swagger-ui" in docs.text
+            asset = await client.get(url.replace("/docs", "/_course/swagger-ui/swagger-ui-bundle.js"))
+        assert docs.status_code == 200 and "cdn.jsdelivr.net" not in docs.text, "Swagger UI must work offline"
+        assert "/_course/swagger-ui/swagger-ui-bundle.js" in docs.text and asset.status_code == 200
         assert spec.json()["info"]["title"] == "Trading API"
         again = await notebook.serve(LESSON)  # replaces the first server
         assert again != url
