@@ -58,12 +58,18 @@ def _sync_step() -> tuple[bool, str]:
 
 def _suite_step(mode: str) -> Callable[[], tuple[bool, str]]:
     def run() -> tuple[bool, str]:
-        command = [sys.executable, "-m", "pytest", "tests", "-q", "--no-header", "-n", "2", "--dist", "loadgroup"]
-        command += ["--cov", "--cov-report=", "--cov-append"]
+        checkout = checkout_root()
+        # coverage run (not pytest-cov) so that the early-loaded pytest plugin and every
+        # subprocess (xdist workers, check runs, workers) are measured too. Data lives in
+        # the checkout, since the tree is temporary; files are recorded by their real
+        # paths, so labs/ in the tree counts as solutions/.
+        command = [sys.executable, "-m", "coverage", "run", f"--rcfile={checkout / 'pyproject.toml'}"]
+        command += [f"--source={checkout / 'course'},{checkout / 'solutions'}", "-m", "pytest"]
+        command += ["tests", "-q", "--no-header", "-n", "2", "--dist", "loadgroup"]
         if mode == "services":
             command += ["-m", "not embedded_only"]
         with implementation_tree("solutions") as root:
-            env = {**os.environ, ROOT_ENV: str(root), "COURSE_MODE": mode}
+            env = {**os.environ, ROOT_ENV: str(root), "COURSE_MODE": mode, "COVERAGE_FILE": str(checkout / ".coverage")}
             code = subprocess.call(command, cwd=root, env=env)
         return code == 0, f"pytest exit code {code}"
 

@@ -8,7 +8,10 @@ whose output is not verified (``# NBVAL_IGNORE_OUTPUT``).
 
 from __future__ import annotations
 
+import configparser
 import json
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ IGNORE_OUTPUT = "# NBVAL_IGNORE_OUTPUT"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 KEPT_CELL_METADATA = ("tags",)
 CELL_TIMEOUT = 120
+SANITIZERS = "tests/nbval.cfg"
 
 
 def normalise(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -51,17 +55,37 @@ def _clean_output(output: dict[str, Any]) -> dict[str, Any]:
     output = dict(output)
     if "metadata" in output:
         output["metadata"] = {}
-    if output.get("output_type") == "stream" and isinstance(output.get("text"), str):
-        output["text"] = output["text"].splitlines(keepends=True)
+    if output.get("output_type") == "stream":
+        output["text"] = _sanitize(output["text"]).splitlines(keepends=True)
+    if "data" in output:
+        output["data"] = {
+            mime: _sanitize(value).splitlines(keepends=True) if mime.startswith("text/") else value
+            for mime, value in output["data"].items()
+        }
     return output
+
+
+@cache
+def _sanitizers() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The patterns of tests/nbval.cfg: outputs are stored as nbval compares them."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(checkout_root() / SANITIZERS, encoding="utf-8")
+    return tuple((re.compile(parser[name]["regex"]), parser[name]["replace"]) for name in parser.sections())
+
+
+def _sanitize(text: str | list[str]) -> str:
+    text = text if isinstance(text, str) else "".join(text)
+    for pattern, replacement in _sanitizers():
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def dumps(notebook: dict[str, Any]) -> str:
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def record(selector: str, impl: str = "solutions") -> Path:
-    """Execute the lesson's notebook against ``impl`` and store it normalised."""
+def record(selector: str, impl: str = "solutions", out: Path | None = None) -> Path:
+    """Execute the lesson's notebook against ``impl`` and store it normalised (at ``out``)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -72,5 +96,6 @@ def record(selector: str, impl: str = "solutions") -> Path:
             notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
         )
         client.execute()
-    path.write_text(dumps(normalise(json.loads(nbformat.writes(notebook)))), encoding="utf-8")
-    return path
+    out = out or path
+    out.write_text(dumps(normalise(json.loads(nbformat.writes(notebook)))), encoding="utf-8")
+    return out

@@ -69,3 +69,35 @@ def test_verify_prints_a_timing_table_per_notebook() -> None:
 def test_verify_shows_nbval_output_when_a_notebook_fails(tmp_path: Path) -> None:
     code, out = invoke("verify", "--impl", STARTER, "1", "-j", "1")
     assert code != 0 and "FAILED" in out, "stored outputs of the solutions cannot match the starter"
+
+
+def test_serve_runs_a_lab_on_a_real_port_with_offline_docs(solutions_tree: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    course = Path(sys.executable).parent / "course"
+    server = subprocess.Popen([str(course), "serve", "1", "--port", str(port)], env=os.environ.copy(),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline, docs = time.monotonic() + 20, None
+        while time.monotonic() < deadline and docs is None:
+            try:
+                docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert docs is not None and docs.status_code == 200, "course serve did not answer on its port"
+        assert "/_course/swagger-ui/swagger-ui.css" in docs.text
+        assert httpx.get(f"http://127.0.0.1:{port}/users/1", timeout=2).json()["name"] == "Ada"
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=15)
+    assert f"Swagger UI: http://127.0.0.1:{port}/docs" in output

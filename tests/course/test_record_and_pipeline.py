@@ -1,0 +1,83 @@
+"""course record reproduces the stored notebooks; course test runs every step and says what it skipped."""
+
+from pathlib import Path
+
+import pytest
+
+from course import pipeline
+from course.layout import checkout_root, find_lesson
+from course.record import record
+from course.verify import NotebookTiming, VerifyRun
+
+
+@pytest.mark.embedded_only
+def test_recording_a_notebook_again_changes_nothing(tmp_path: Path) -> None:
+    stored = checkout_root() / find_lesson("1").notebook
+    again = record("1", out=tmp_path / "again.ipynb")
+    assert again.read_text() == stored.read_text(), "stored outputs are not reproducible: run `course record 1`"
+
+
+def test_the_celery_worker_app_uses_the_runs_queue() -> None:
+    from course.resources import get_resources
+    from course.worker import celery_app
+
+    assert celery_app.conf.task_default_queue == get_resources().celery_queue
+
+
+@pytest.fixture
+def fake_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    ran: list[str] = []
+
+    def step(name: str, ok: bool = True):
+        def factory(mode: str):
+            return lambda: (ran.append(f"{name} {mode}") or ok, "fake")
+
+        return factory
+
+    monkeypatch.setattr(pipeline, "_suite_step", step("suite"))
+    monkeypatch.setattr(pipeline, "_notebooks_step", step("notebooks"))
+    monkeypatch.setattr(pipeline, "_coverage_step", lambda: (ran.append("coverage") or True, "fake"))
+    monkeypatch.setattr(pipeline, "checkout_root", lambda: Path("/nonexistent"))
+    return ran
+
+
+def _policy(monkeypatch: pytest.MonkeyPatch, policy: str, reachable: bool) -> None:
+    from course.settings import get_settings
+
+    monkeypatch.setattr(pipeline, "get_settings", lambda: get_settings().model_copy(update={"services": policy}))
+    monkeypatch.setattr(pipeline, "services_status", lambda: (reachable, "Redis at redis://x is not reachable"))
+
+
+def test_services_mode_is_skipped_and_said_when_unreachable(
+    fake_steps: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _policy(monkeypatch, "auto", reachable=False)
+    assert pipeline.run_pipeline() == 0
+    assert fake_steps == ["suite embedded", "notebooks embedded", "coverage"]
+    out = capsys.readouterr().out
+    assert "services mode skipped: Redis at redis://x is not reachable" in out
+    assert "passed, 0 failed, 1 skipped" in out
+
+
+def test_required_services_that_are_unreachable_fail_the_run(fake_steps: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _policy(monkeypatch, "required", reachable=False)
+    assert pipeline.run_pipeline() == 1
+
+
+def test_reachable_services_run_both_modes(fake_steps: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _policy(monkeypatch, "auto", reachable=True)
+    assert pipeline.run_pipeline() == 0
+    assert fake_steps == ["suite embedded", "notebooks embedded", "suite services", "notebooks services", "coverage"]
+
+
+def test_the_notebook_step_needs_both_implementations_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    outcomes = {"solutions": 0, "labs": 1}
+
+    def fake_verify(impl: str, **kwargs: object) -> VerifyRun:
+        return VerifyRun(outcomes[impl], 1.0, [NotebookTiming("notebooks/01-endpoints.ipynb", 1.0, 0.8, 3)], "")
+
+    monkeypatch.setattr(pipeline, "verify", fake_verify)
+    assert pipeline._notebooks_step("embedded")() == (False, "solutions exit 0, starter exit 1")
+    outcomes["labs"] = 0
+    assert pipeline._notebooks_step("embedded")()[0]
+    assert pipeline._sync_step()[0]
