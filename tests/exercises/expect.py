@@ -9,28 +9,32 @@ BODY_LIMIT = 300
 ROUTINE_HEADERS = {"accept", "accept-encoding", "connection", "content-length", "content-type", "host", "user-agent"}
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + "…"
+
+
 def describe(response: httpx.Response) -> str:
-    """``GET /trades/mine [X-User-Id: 9] → got 200 []``: the request and a short form of the response."""
+    """``POST /trades [X-User-Id: 9] {"side": "hold"} → got 422 {...}``: what was sent and what came back."""
     request = response.request
-    sent = ", ".join(
+    headers = ", ".join(
         f"{name.decode()}: {value.decode()}"
         for name, value in request.headers.raw
         if name.decode().lower() not in ROUTINE_HEADERS
     )
-    body = response.text
-    if len(body) > BODY_LIMIT:
-        body = body[:BODY_LIMIT] + "…"
-    target = request.url.raw_path.decode() + (f" [{sent}]" if sent else "")
-    return f"{request.method} {target} → got {response.status_code} {body}"
+    target = request.url.raw_path.decode() + (f" [{headers}]" if headers else "")
+    if sent := request.content.decode(errors="replace"):
+        target += f" {_short(sent)}"
+    return f"{request.method} {target} → got {response.status_code} {_short(response.text)}"
 
 
-def expect_status(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, f"{describe(response)}; expected {status}"
+def expect_status(response: httpx.Response, status: int, what: str = "") -> None:
+    """Assert the status; ``what`` says in words what the check wanted."""
+    assert response.status_code == status, f"{describe(response)}; expected {status}{' ' + what if what else ''}"
 
 
-def expect_json(response: httpx.Response, status: int = 200) -> Any:
+def expect_json(response: httpx.Response, status: int = 200, what: str = "") -> Any:
     """Assert the status, then return the JSON body (failing readably if there is none)."""
-    expect_status(response, status)
+    expect_status(response, status, what)
     try:
         return response.json()
     except ValueError:

@@ -13,7 +13,8 @@ from httpx import AsyncClient
 
 from course.pytest_plugin import LabFactory
 
-BODY_LIMIT = 300
+from .expect import describe, expect_json
+
 NEW_OPERATION = {
     "ticker": "MSFT",
     "instrument_type": "share",
@@ -35,24 +36,6 @@ def hermetic_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     yield
 
 
-def exchange(response: httpx.Response) -> str:
-    """``POST /operations {"side":"hold"} → got 201 {...}``: what was sent and what came back."""
-    request = response.request
-    sent = request.content.decode(errors="replace")
-    body = response.text if len(response.text) <= BODY_LIMIT else response.text[:BODY_LIMIT] + "…"
-    target = request.url.raw_path.decode() + (f" {sent}" if sent else "")
-    return f"{request.method} {target} → got {response.status_code} {body}"
-
-
-def expect(response: httpx.Response, status: int, what: str = "") -> Any:
-    """Assert the status and return the JSON body."""
-    assert response.status_code == status, f"{exchange(response)}; expected {status}{' ' + what if what else ''}"
-    try:
-        return response.json()
-    except ValueError:
-        raise AssertionError(f"{exchange(response)}; expected a JSON body") from None
-
-
 def names_field(response: httpx.Response, field: str) -> bool:
     """True when a 422 body points at ``field``, in an error's location or message."""
     try:
@@ -68,12 +51,12 @@ def names_field(response: httpx.Response, field: str) -> bool:
 def expect_invalid(response: httpx.Response, field: str) -> None:
     """A 422 whose detail says that ``field`` is the problem."""
     what = f"(invalid input, with a detail naming `{field}`)"
-    expect(response, 422, what)
-    assert names_field(response, field), f"{exchange(response)}; expected the 422 detail to name `{field}`"
+    expect_json(response, 422, what)
+    assert names_field(response, field), f"{describe(response)}; expected the 422 detail to name `{field}`"
 
 
 async def all_operations(client: AsyncClient) -> list[dict[str, Any]]:
-    return expect(await client.get("/operations", params={"limit": 100}), 200)
+    return expect_json(await client.get("/operations", params={"limit": 100}), 200)
 
 
 def as_decimal(value: Any) -> Decimal | None:
@@ -108,12 +91,12 @@ async def test_quantity_is_a_decimal(client: AsyncClient) -> None:
     """POST /operations accepts `quantity` as a JSON number (2.5) or a decimal string ("0.125") and returns it
     as a decimal string with the same value ("2.5", "0.125"), so no digit is lost."""
     for sent, expected in ((2.5, "2.5"), ("0.125", "0.125")):
-        created = expect(await client.post("/operations", json={**NEW_OPERATION, "quantity": sent}), 201)
+        created = expect_json(await client.post("/operations", json={**NEW_OPERATION, "quantity": sent}), 201)
         got = created.get("quantity")
         assert isinstance(got, str) and as_decimal(got) == Decimal(expected), (
             f"POST /operations with quantity {sent!r} → expected quantity {expected!r} (a decimal string), got {got!r}"
         )
-        fetched = expect(await client.get(f"/operations/{created['id']}"), 200)
+        fetched = expect_json(await client.get(f"/operations/{created['id']}"), 200)
         assert fetched.get("quantity") == got, (
             f"GET /operations/{created['id']} → expected quantity {got!r} as created, got {fetched.get('quantity')!r}"
         )
@@ -137,7 +120,7 @@ async def test_side_is_buy_or_sell(client: AsyncClient) -> None:
     GET /operations?side=hold; GET /operations?side=sell lists only sells."""
     expect_invalid(await client.post("/operations", json={**NEW_OPERATION, "side": "hold"}), "side")
     expect_invalid(await client.get("/operations", params={"side": "hold"}), "side")
-    sells = expect(await client.get("/operations", params={"side": "sell"}), 200)
+    sells = expect_json(await client.get("/operations", params={"side": "sell"}), 200)
     sides = {operation.get("side") for operation in sells}
     assert sides == {"sell"}, f"GET /operations?side=sell → expected only sells, got sides {sides}"
 
@@ -150,11 +133,11 @@ async def test_currency_codes_are_normalised_and_checked(client: AsyncClient) ->
     """`currency` is an ISO code the desk knows, in any case on input and upper-case on output:
     "usd" is stored and returned as "USD", "eur" as "EUR"; "XYZ" and "dollars" are 422 naming `currency`."""
     for sent, expected in (("usd", "USD"), ("eur", "EUR")):
-        created = expect(await client.post("/operations", json={**NEW_OPERATION, "currency": sent}), 201)
+        created = expect_json(await client.post("/operations", json={**NEW_OPERATION, "currency": sent}), 201)
         assert created.get("currency") == expected, (
             f"POST /operations with currency {sent!r} → expected currency {expected!r}, got {created.get('currency')!r}"
         )
-        fetched = expect(await client.get(f"/operations/{created['id']}"), 200)
+        fetched = expect_json(await client.get(f"/operations/{created['id']}"), 200)
         assert fetched.get("currency") == expected, (
             f"GET /operations/{created['id']} → expected currency {expected!r}, got {fetched.get('currency')!r}"
         )
@@ -169,17 +152,17 @@ async def test_settlement_cannot_precede_execution(client: AsyncClient) -> None:
     a later `settled_at` is accepted by both."""
     early = {**NEW_OPERATION, "executed_at": "2024-03-05T16:45:00Z", "settled_at": "2024-03-04T09:00:00Z"}
     expect_invalid(await client.post("/operations", json=early), "settled_at")
-    created = expect(await client.post("/operations", json={**early, "settled_at": None}), 201)
+    created = expect_json(await client.post("/operations", json={**early, "settled_at": None}), 201)
     path = f"/operations/{created['id']}"
     expect_invalid(await client.patch(path, json={"settled_at": "2024-03-04T09:00:00Z"}), "settled_at")
-    unchanged = expect(await client.get(path), 200)
+    unchanged = expect_json(await client.get(path), 200)
     assert unchanged == created, f"GET {path} after a refused PATCH → expected {created!r}, got {unchanged!r}"
-    settled = expect(await client.patch(path, json={"settled_at": "2024-03-07T09:00:00Z"}), 200)
+    settled = expect_json(await client.patch(path, json={"settled_at": "2024-03-07T09:00:00Z"}), 200)
     assert instant(settled.get("settled_at")) == datetime(2024, 3, 7, 9, tzinfo=UTC), (
         f"PATCH {path} with settled_at '2024-03-07T09:00:00Z' → expected it stored, got {settled!r}"
     )
     valid = {**early, "settled_at": "2024-03-07T09:00:00Z"}
-    expect(await client.post("/operations", json=valid), 201, "for a settlement after the execution")
+    expect_json(await client.post("/operations", json=valid), 201, "for a settlement after the execution")
 
 
 # --- 2.3: datetimes with an explicit offset --------------------------------------------------------
@@ -190,7 +173,7 @@ async def test_stored_datetimes_carry_a_utc_offset(client: AsyncClient) -> None:
     """Every `executed_at` and `settled_at` in GET /operations and GET /operations/1 ends with an explicit
     UTC offset ("2024-03-01T14:30:00Z" or "+00:00"), including the operations the app starts with."""
     listed = await all_operations(client)
-    single = expect(await client.get("/operations/1"), 200)
+    single = expect_json(await client.get("/operations/1"), 200)
     for operation in [*listed, single]:
         for field in ("executed_at", "settled_at"):
             value = operation.get(field)
@@ -211,8 +194,8 @@ async def test_datetimes_are_returned_in_utc(client: AsyncClient) -> None:
         "executed_at": datetime(2024, 3, 5, 14, 45, tzinfo=UTC),
         "settled_at": datetime(2024, 3, 7, 14, 0, tzinfo=UTC),
     }
-    created = expect(await client.post("/operations", json=sent), 201)
-    fetched = expect(await client.get(f"/operations/{created['id']}"), 200)
+    created = expect_json(await client.post("/operations", json=sent), 201)
+    fetched = expect_json(await client.get(f"/operations/{created['id']}"), 200)
     for label, body in (("POST /operations", created), (f"GET /operations/{created['id']}", fetched)):
         for field, moment in expected.items():
             got = body.get(field)
@@ -236,8 +219,8 @@ async def test_docs_are_hidden_in_production(lab: LabFactory) -> None:
             assert response.status_code == 404, (
                 f"with TRADING_ENVIRONMENT=production, GET {path} → expected 404, got {response.status_code}"
             )
-        expect(await client.get("/operations"), 200, "in production too")
-        health = expect(await client.get("/health"), 200)
+        expect_json(await client.get("/operations"), 200, "in production too")
+        health = expect_json(await client.get("/health"), 200)
         assert health.get("environment") == "production", (
             f"with TRADING_ENVIRONMENT=production, GET /health → expected environment 'production', got {health!r}"
         )
