@@ -88,6 +88,7 @@ class RunResources:
         self.run_id = inherited or f"{os.getpid()}x{secrets.token_hex(3)}"
         self._database_url: str | None = None if self.owner else os.environ.get(RUN_DATABASE_ENV)
         self._cleanups: list[Callable[[], None]] = []
+        self._databases = 0
 
     @property
     def mode(self) -> str:
@@ -107,18 +108,19 @@ class RunResources:
     # --- database -----------------------------------------------------------
 
     def database_url(self) -> str:
-        """A database that no other run uses: a SQLite file, or a fresh PostgreSQL database."""
+        """The run's database, shared by its labs: a SQLite file, or a fresh PostgreSQL database."""
         if self._database_url is None:
-            if self.services:
-                self._database_url = self._create_postgres_database()
-            else:
-                self._database_url = f"sqlite:///{self.tmpdir / 'lab.db'}"
+            self._database_url = self.new_database("lab")
         return self._database_url
 
-    def _create_postgres_database(self) -> str:
+    def new_database(self, label: str) -> str:
+        """Another empty database of this run (a migration check wants its own), removed at close."""
+        self._databases += 1
+        if not self.services:
+            return f"sqlite:///{self.tmpdir / f'{label}-{self._databases}.db'}"
         import psycopg
 
-        name = f"course_{self.run_id}"
+        name = f"course_{self.run_id}_{self._databases}"
         admin_url = _plain_postgres_url(self.settings.database_url)
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=int(SERVICE_TIMEOUT)) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -127,7 +129,8 @@ class RunResources:
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-        self._cleanups.append(drop)
+        if self.owner:
+            self._cleanups.append(drop)
         return _with_database(self.settings.database_url, name)
 
     # --- redis --------------------------------------------------------------

@@ -31,7 +31,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[RunResources]:
 def test_each_run_gets_its_own_database_and_removes_it(run: RunResources) -> None:
     other = RunResources(run.settings)
     try:
-        assert run.database_url() != other.database_url()
+        assert run.database_url() != other.database_url() != run.new_database("migrations")
         assert run.database_url() == run.database_url(), "the URL is created once per run"
         engine = sqlalchemy.create_engine(run.database_url())
         with engine.begin() as conn:
