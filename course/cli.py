@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -155,6 +156,71 @@ def record(
 
     for selector in lessons_:
         console.print(f"recorded {run_record(selector)}")
+
+
+@app.command()
+def submit(
+    name: Annotated[str, typer.Option("--name", help="your name, as the instructor knows you")],
+    out: Annotated[Path, typer.Option(help="where the zip goes")] = Path("submissions"),
+) -> None:
+    """Pack your labs/ into submissions/NAME.zip for your instructor."""
+    from .grading.submission import pack
+    from .layout import tree_root
+
+    target = pack(name, tree_root() / "labs", out)
+    console.print(f"wrote {target}")
+
+
+@app.command()
+def grade(
+    submissions: Annotated[list[Path], typer.Argument(help="zips, directories holding labs/, or labs/ directories")],
+    out: Annotated[Path, typer.Option("--out", help="directory for the gradebook and feedback")],
+    hidden: Annotated[Path | None, typer.Option(help="directory of hidden checks, as tests/exercises")] = None,
+    lessons_: Annotated[str, typer.Option("--lessons", help="comma-separated lessons; all by default")] = "",
+    jobs: Annotated[int, typer.Option("-j", help="submissions graded at once")] = 2,
+    timeout: Annotated[float, typer.Option(help="seconds per check")] = 10.0,
+    submission_timeout: Annotated[float, typer.Option(help="seconds per submission")] = 300.0,
+    only: Annotated[list[str] | None, typer.Option(help="re-grade only this learner (repeatable)")] = None,
+    exercise: Annotated[list[str] | None, typer.Option(help="re-grade only this exercise (repeatable)")] = None,
+    broker: Annotated[str | None, typer.Option(help="redis://... : grade on `course grade-worker` processes")] = None,
+) -> None:
+    """Grade a class: every submission in sandboxes, then gradebook.csv, results.json and feedback."""
+    from rich.progress import Progress
+
+    from .grading.reports import write_reports
+    from .grading.runner import GradeOptions, grade_all
+    from .grading.submission import safe_name
+
+    chosen = [path for path in submissions if not only or safe_name(path.stem if path.suffix == ".zip" else path.name) in only]
+    options = GradeOptions(
+        lessons=[lesson for lesson in lessons_.split(",") if lesson], exercises=exercise or [], hidden=hidden,
+        jobs=jobs, check_timeout=timeout, submission_timeout=submission_timeout,
+    )  # fmt: skip
+    with Progress(console=console) as progress:
+        task = progress.add_task("grading", total=len(chosen))
+        advance = lambda name: progress.advance(task)  # noqa: E731
+        if broker:
+            from .grading.distributed import grade_distributed
+
+            outcomes = grade_distributed(chosen, options, broker, progress=advance)
+        else:
+            outcomes = grade_all(chosen, options, progress=advance)
+    write_reports(outcomes, out)
+    earned = sum(outcome.earned for outcome in outcomes)
+    console.print(f"graded {len(chosen)} submission(s), {earned} points in all: {out / 'gradebook.csv'}")
+
+
+@app.command("grade-worker")
+def grade_worker(
+    broker: Annotated[str, typer.Option(help="the redis://... URL that `course grade --broker` uses")],
+    concurrency: Annotated[int, typer.Option(help="submissions graded at once")] = 1,
+) -> None:
+    """Grade submissions sent by `course grade --broker`, with the local sandbox."""
+    from .grading.distributed import QUEUE, make_app
+
+    worker = make_app(broker).Worker(queues=[QUEUE], concurrency=concurrency, pool="prefork", loglevel="WARNING")
+    worker.start()
+    raise typer.Exit(worker.exitcode or 0)
 
 
 @app.command()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -106,6 +109,54 @@ async def open_lab(
     fresh: bool = True,
     errors: list[BaseException] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Create the lab's app and yield an ``httpx.AsyncClient`` bound to it."""
+    """Create the lab's app and yield an ``httpx.AsyncClient`` bound to it.
+
+    Under the grader (``COURSE_GRADE_ZYGOTE`` set), the app runs in a sandboxed
+    process instead and the client talks to it over a unix socket.
+    """
+    from .grading import remote
+
+    if remote.enabled():
+        async with remote.open_remote_lab(lesson, env, errors if errors is not None else []) as client:
+            yield client
+        return
     async with serve_in_process(create_app(lesson, env=env, fresh=fresh), errors) as client:
         yield client
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int
+    output: str
+
+
+def run_lab_command(
+    module: str,
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    writable: Sequence[Path] = (),
+) -> CommandResult:
+    """Run ``python -m module args`` on the lab code of the tree under test (e.g. Alembic).
+
+    Self-checks run it as a subprocess. Under the grader it runs in a sandbox, which may
+    write only to ``writable`` (a SQLite database's directory, say). Either way the
+    caller judges the result from outside: the exit code, the output, the database.
+    """
+    from .grading import remote
+
+    if remote.enabled():
+        return remote.run_remote_command(module, list(args), dict(env or {}), timeout, [str(p) for p in writable])
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", module, *args],
+            cwd=tree_root(),
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return CommandResult(-1, f"Timeout: python -m {module} did not finish within {timeout:g} s")
+    return CommandResult(completed.returncode, completed.stdout + completed.stderr)

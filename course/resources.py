@@ -101,6 +101,7 @@ class RunResources:
     @cached_property
     def tmpdir(self) -> Path:
         path = Path(tempfile.mkdtemp(prefix=f"course-{self.run_id}-"))
+        path.chmod(0o711)  # sandboxed commands may reach a database directory given to them, not list
         if self.owner:
             self._cleanups.append(lambda: shutil.rmtree(path, ignore_errors=True))
         return path
@@ -117,7 +118,10 @@ class RunResources:
         """Another empty database of this run (a migration check wants its own), removed at close."""
         self._databases += 1
         if not self.services:
-            return f"sqlite:///{self.tmpdir / f'{label}-{self._databases}.db'}"
+            # A directory per database, so that a sandbox can be allowed to write this one alone.
+            directory = self.tmpdir / f"{label}-{self._databases}"
+            directory.mkdir()
+            return f"sqlite:///{directory / 'db.sqlite'}"
         import psycopg
 
         name = f"course_{self.run_id}_{self._databases}"
@@ -132,6 +136,16 @@ class RunResources:
         if self.owner:
             self._cleanups.append(drop)
         return _with_database(self.settings.database_url, name)
+
+    @staticmethod
+    def database_directory(url: str) -> Path | None:
+        """The directory of a SQLite database (what a command must be allowed to write), else None."""
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+            return None
+        return Path(parsed.database).parent
 
     # --- redis --------------------------------------------------------------
 

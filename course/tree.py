@@ -44,12 +44,17 @@ def implementation_tree(impl: str | Path = "labs") -> Iterator[Path]:
         yield tree_root()
         return
     source = resolve_implementation(impl)
-    checkout = checkout_root()
     root = Path(tempfile.mkdtemp(prefix="course-tree-"))
     try:
-        (root / "labs").symlink_to(source, target_is_directory=True)
-        for name in SHARED_ENTRIES:
-            (root / name).symlink_to(checkout / name)
+        link_tree(root, source)
         yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def link_tree(root: Path, labs: Path) -> Path:
+    """Fill the empty directory ``root`` with a tree whose ``labs/`` is ``labs``."""
+    (root / "labs").symlink_to(labs, target_is_directory=True)
+    for name in SHARED_ENTRIES:
+        (root / name).symlink_to(checkout_root() / name)
+    return root

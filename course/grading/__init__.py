@@ -1,0 +1,1 @@
+"""Instructor grading: submissions, the sandbox learner code runs in, and the reports."""

@@ -1,0 +1,291 @@
+"""A pre-warmed fork server for sandboxes.
+
+Starting Python and importing FastAPI costs most of a lab's start-up. The zygote
+imports the course's dependencies once, then forks a sandbox per request: the
+child enters the sandbox (``sandbox.enter``) before it loads any learner code.
+The zygote speaks JSON lines on a unix socket that only its owner can open; it is
+single-threaded, so forking is safe.
+
+Requests: ``spawn`` (an app served on a unix socket, or a command), ``status``,
+``kill``, ``kill_owner``. Only trusted code (the grader and its checks) talks to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import runpy
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, is_root, kill_all
+
+SOCKET_ENV = "COURSE_GRADE_ZYGOTE"
+UID_LOCKS = Path(tempfile.gettempdir()) / "course-sandbox-uids"
+LOG_TAIL = 4000
+REQUEST_TIMEOUT = 30.0
+PREWARMED = (
+    "fastapi", "starlette.applications", "pydantic", "pydantic_settings", "sqlmodel", "sqlalchemy",
+    "httpx", "anyio", "uvicorn", "uvicorn.protocols.http.h11_impl", "uvicorn.lifespan.on",
+    "asgi_lifespan", "alembic.config", "alembic.command", "course.harness", "course.resources",
+)  # fmt: skip
+# Never imported ahead: they open windows or browsers, or are not for this platform.
+STDLIB_SKIPPED = frozenset({
+    "antigravity", "this", "tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
+    "ensurepip", "venv", "test", "__main__", "msvcrt", "winreg", "winsound", "nt", "msilib",
+})  # fmt: skip
+
+
+def prewarm() -> None:
+    """Import the course's dependencies and the whole standard library once, before any fork.
+
+    Besides speed, this matters where the interpreter lives in a directory the sandbox
+    user cannot enter (a pyenv under /root): sandboxes then never read it themselves.
+    """
+    import importlib
+    import pkgutil
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # Private modules come in through their public ones; importing _asyncio first
+        # would break asyncio's task tracking.
+        for name in sorted(name for name in sys.stdlib_module_names - STDLIB_SKIPPED if not name.startswith("_")):
+            with contextlib.suppress(Exception):
+                module = importlib.import_module(name)
+                for info in pkgutil.walk_packages(getattr(module, "__path__", []), prefix=f"{name}."):
+                    parts = set(info.name.split("."))
+                    if not (STDLIB_SKIPPED | {"__main__"}) & parts and ".test" not in info.name:
+                        with contextlib.suppress(Exception):
+                            importlib.import_module(info.name)
+        for name in PREWARMED:
+            importlib.import_module(name)
+
+
+@dataclass
+class Sandbox:
+    pid: int
+    uid: int | None
+    workdir: Path
+    owner: str
+    exit: int | None = None
+
+
+def log_tail(workdir: Path) -> str:
+    try:
+        with open(workdir / "output.log", "rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - LOG_TAIL))
+            return log.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class Server:
+    def __init__(self, path: Path, work: Path, limits: Limits) -> None:
+        self.path, self.work, self.limits = path, work, limits
+        self.sandboxes: dict[int, Sandbox] = {}
+        self.uid_locks: dict[int, int] = {}
+        self.spawned = 0
+
+    def serve(self) -> None:
+        prewarm()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        listener.listen(64)
+        print("ready", flush=True)
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ)
+        while True:
+            for _ in selector.select(timeout=0.2):
+                connection, _ = listener.accept()
+                with connection:
+                    self._answer(connection)
+            self._reap()
+
+    def _answer(self, connection: socket.socket) -> None:
+        connection.settimeout(REQUEST_TIMEOUT)
+        with connection.makefile("rwb") as stream:
+            request = json.loads(stream.readline())
+            op = request.pop("op")
+            try:
+                reply = getattr(self, f"op_{op}")(**request)
+            except Exception as exc:  # noqa: BLE001 - a bad request must not stop the server
+                reply = {"error": repr(exc)}
+            stream.write(json.dumps(reply).encode() + b"\n")
+            stream.flush()
+        if op == "shutdown":
+            raise SystemExit(0)
+
+    def _reap(self) -> None:
+        for sandbox in self.sandboxes.values():
+            if sandbox.exit is None:
+                with contextlib.suppress(ChildProcessError):
+                    pid, status = os.waitpid(sandbox.pid, os.WNOHANG)
+                    if pid:
+                        sandbox.exit = os.waitstatus_to_exitcode(status)
+
+    def op_spawn(
+        self,
+        tree: str,
+        owner: str,
+        lesson: str | None = None,
+        module: str | None = None,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        writable: list[str] | None = None,
+    ) -> dict[str, Any]:
+        self.spawned += 1
+        uid = self._claim_uid() if is_root() else None
+        workdir = self.work / f"sandbox-{self.spawned}"
+        workdir.mkdir(mode=0o700)
+        if uid is not None:
+            kill_all(uid)  # a previous holder of this uid leaves nothing behind
+            for path in [workdir, *(Path(p) for p in writable or [])]:
+                os.chown(path, uid, uid)
+        socket_path = workdir / "app.sock"
+        pid = os.fork()
+        if pid == 0:  # the child never returns into the server's loop
+            code = 0
+            try:
+                enter(workdir, Path(tree), uid, self.limits, env or {})
+                if module:  # a command such as `python -m alembic upgrade head`
+                    sys.argv = [module, *(args or [])]
+                    runpy.run_module(module, run_name="__main__", alter_sys=True)
+                else:
+                    from .app_server import run
+
+                    run(lesson or "", str(socket_path))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            except BaseException:  # noqa: BLE001 - report, then leave
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        self.sandboxes[pid] = Sandbox(pid, uid, workdir, owner)
+        return {"pid": pid, "socket": str(socket_path), "workdir": str(workdir)}
+
+    def _claim_uid(self) -> int:
+        """A uid no other sandbox on this machine holds, even one of another grader's zygote."""
+        UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+        for offset in range(UID_COUNT):
+            uid = FIRST_UID + (self.spawned + offset) % UID_COUNT
+            lock = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(lock)
+                continue
+            self.uid_locks[uid] = lock
+            return uid
+        raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use")
+
+    def _release(self, sandbox: Sandbox) -> None:
+        if sandbox.uid is not None and (lock := self.uid_locks.pop(sandbox.uid, None)) is not None:
+            os.close(lock)
+
+    def op_status(self, pid: int) -> dict[str, Any]:
+        self._reap()
+        sandbox = self.sandboxes[pid]
+        return {"alive": sandbox.exit is None, "exit": sandbox.exit, "log": log_tail(sandbox.workdir)}
+
+    def op_kill(self, pid: int) -> dict[str, Any]:
+        sandbox = self.sandboxes.pop(pid)
+        kill_all(sandbox.uid, sandbox.pid)
+        if sandbox.exit is None:
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(sandbox.pid, 0)
+                sandbox.exit = os.waitstatus_to_exitcode(status)
+        reply = {"exit": sandbox.exit, "log": log_tail(sandbox.workdir)}
+        shutil.rmtree(sandbox.workdir, ignore_errors=True)
+        self._release(sandbox)
+        return reply
+
+    def op_kill_owner(self, owner: str) -> dict[str, Any]:
+        pids = [pid for pid, sandbox in self.sandboxes.items() if sandbox.owner == owner]
+        for pid in pids:
+            self.op_kill(pid)
+        return {"killed": len(pids)}
+
+    def op_shutdown(self) -> dict[str, Any]:
+        for pid in list(self.sandboxes):
+            self.op_kill(pid)
+        return {"shutdown": True}
+
+
+class Client:
+    """The trusted side's handle on a running zygote."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+
+    def request(self, op: str, **fields: Any) -> dict[str, Any]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(REQUEST_TIMEOUT)
+            connection.connect(self.path)
+            with connection.makefile("rwb") as stream:
+                stream.write(json.dumps({"op": op, **fields}).encode() + b"\n")
+                stream.flush()
+                reply: dict[str, Any] = json.loads(stream.readline())
+        if "error" in reply:
+            raise RuntimeError(f"zygote {op} failed: {reply['error']}")
+        return reply
+
+
+class Zygote:
+    """Start and stop a zygote process for one grading run."""
+
+    def __init__(self, work: Path, limits: Limits) -> None:
+        self.work, self.limits = work, limits
+        self.path = work / "zygote.sock"
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 30.0) -> Client:
+        self.work.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.work, 0o711)  # sandboxes may pass through to their own dirs, not list them
+        command = [sys.executable, "-P", "-m", "course.grading.zygote", str(self.path), str(self.work)]
+        command.append(json.dumps(self.limits.as_dict()))
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        line = self.process.stdout.readline()  # "ready" once its imports are done
+        if line.strip() != "ready" or time.monotonic() > deadline:
+            self.stop()
+            raise RuntimeError("the grading zygote did not start")
+        return Client(self.path)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(OSError, RuntimeError):
+            Client(self.path).request("shutdown")
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        self.process = None
+
+
+def main() -> None:  # pragma: no cover - runs as its own process
+    path, work, limits = sys.argv[1], Path(sys.argv[2]), Limits(**json.loads(sys.argv[3]))
+    Server(Path(path), work, limits).serve()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
