@@ -13,7 +13,6 @@ import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -136,18 +135,17 @@ def run_lab_command(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 60.0,
-    writable: Sequence[Path] = (),
 ) -> CommandResult:
     """Run ``python -m module args`` on the lab code of the tree under test (e.g. Alembic).
 
     Self-checks run it as a subprocess. Under the grader it runs in a sandbox, which may
-    write only to ``writable`` (a SQLite database's directory, say). Either way the
-    caller judges the result from outside: the exit code, the output, the database.
+    write only to the SQLite databases named in ``env``. Either way the caller judges
+    the result from outside: the exit code, the output, the database.
     """
     from .grading import remote
 
     if remote.enabled():
-        return remote.run_remote_command(module, list(args), dict(env or {}), timeout, [str(p) for p in writable])
+        return remote.run_remote_command(module, list(args), dict(env or {}), timeout)
     try:
         completed = subprocess.run(
             [sys.executable, "-m", module, *args],

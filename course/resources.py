@@ -8,7 +8,9 @@ inherits it through the environment (``child_env``) and owns nothing.
 from __future__ import annotations
 
 import atexit
+import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from celery import Celery
 
 RUN_ID_ENV = "COURSE_RUN_ID"
-RUN_DATABASE_ENV = "COURSE_RUN_DATABASE_URL"
+RUN_DATABASES_ENV = "COURSE_RUN_DATABASES"
 SERVICE_TIMEOUT = 3.0
 
 
@@ -53,6 +55,15 @@ def worker_command(app_path: str, queue: str, node: str) -> list[str]:
         "celery", "-A", app_path, "worker", "--pool", "solo", "--queues", queue,
         "--hostname", node, "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
+
+
+def _drop_orphans(conn: Any) -> None:
+    """Drop databases of runs whose process is gone (a killed kernel cannot clean up)."""
+    rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'course\\_%x%'").fetchall()
+    for (name,) in rows:
+        match = re.fullmatch(r"course_(\d+)x[0-9a-f]+_\d+", name)
+        if match and not Path(f"/proc/{match[1]}").exists():
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def services_status(settings: CourseSettings | None = None) -> tuple[bool, str]:
@@ -86,7 +97,8 @@ class RunResources:
         inherited = os.environ.get(RUN_ID_ENV)
         self.owner = inherited is None
         self.run_id = inherited or f"{os.getpid()}x{secrets.token_hex(3)}"
-        self._database_url: str | None = None if self.owner else os.environ.get(RUN_DATABASE_ENV)
+        # name → URL; a child process inherits its parent's.
+        self._databases_by_name: dict[str, str] = {} if self.owner else json.loads(os.environ.get(RUN_DATABASES_ENV, "{}"))
         self._cleanups: list[Callable[[], None]] = []
         self._databases = 0
 
@@ -108,11 +120,15 @@ class RunResources:
 
     # --- database -----------------------------------------------------------
 
-    def database_url(self) -> str:
-        """The run's database, shared by its labs: a SQLite file, or a fresh PostgreSQL database."""
-        if self._database_url is None:
-            self._database_url = self.new_database("lab")
-        return self._database_url
+    def database_url(self, name: str = "lab") -> str:
+        """The run's database called ``name``: a SQLite file, or a fresh PostgreSQL database.
+
+        Labs pass their package name, so that lessons checked in one process never
+        share tables.
+        """
+        if name not in self._databases_by_name:
+            self._databases_by_name[name] = self.new_database(name.rpartition(".")[2])
+        return self._databases_by_name[name]
 
     def new_database(self, label: str) -> str:
         """Another empty database of this run (a migration check wants its own), removed at close."""
@@ -127,6 +143,8 @@ class RunResources:
         name = f"course_{self.run_id}_{self._databases}"
         admin_url = _plain_postgres_url(self.settings.database_url)
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=int(SERVICE_TIMEOUT)) as conn:
+            if self._databases == 1:
+                _drop_orphans(conn)
             conn.execute(f'CREATE DATABASE "{name}"')
 
         def drop() -> None:
@@ -223,8 +241,8 @@ class RunResources:
         env = dict(os.environ)
         env.update(COURSE_MODE=self.mode, DATABASE_URL=self.settings.database_url, REDIS_URL=self.settings.redis_url)
         env[RUN_ID_ENV] = self.run_id
-        if self._database_url is not None:
-            env[RUN_DATABASE_ENV] = self._database_url
+        if self._databases_by_name:
+            env[RUN_DATABASES_ENV] = json.dumps(self._databases_by_name)
         return env
 
     @contextmanager

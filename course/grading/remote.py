@@ -19,6 +19,7 @@ import httpx
 
 from ..harness import CommandResult
 from ..layout import tree_root
+from ..resources import RunResources
 from .zygote import SOCKET_ENV, Client
 
 OWNER_ENV = "COURSE_GRADE_OWNER"
@@ -38,6 +39,15 @@ class RemoteAppError(Exception):
 
 def enabled() -> bool:
     return bool(os.environ.get(SOCKET_ENV))
+
+
+def writable_paths(env: Mapping[str, str]) -> list[str]:
+    """The SQLite databases named in ``env``: the sandbox must be allowed to write them."""
+    found = []
+    for value in env.values():
+        if value.startswith("sqlite") and (directory := RunResources.database_directory(value)) is not None:
+            found.append(str(directory))
+    return found
 
 
 def last_exception(log: str) -> RemoteAppError | None:
@@ -75,8 +85,9 @@ async def open_remote_lab(
     zygote = Client(os.environ[SOCKET_ENV])
     spawned = await anyio.to_thread.run_sync(
         lambda: zygote.request(
-            "spawn", tree=str(tree_root()), owner=os.environ.get(OWNER_ENV, ""), lesson=lesson, env=dict(env or {})
-        )
+            "spawn", tree=str(tree_root()), owner=os.environ.get(OWNER_ENV, ""), lesson=lesson,
+            env=dict(env or {}), writable=writable_paths(env or {}),
+        )  # fmt: skip
     )
     pid: int = spawned["pid"]
 
@@ -106,14 +117,12 @@ async def open_remote_lab(
             await anyio.to_thread.run_sync(lambda: zygote.request("kill", pid=pid))
 
 
-def run_remote_command(
-    module: str, args: list[str], env: dict[str, str], timeout: float, writable: list[str]
-) -> CommandResult:
+def run_remote_command(module: str, args: list[str], env: dict[str, str], timeout: float) -> CommandResult:
     """``python -m module args`` in a sandbox, waited for up to ``timeout`` seconds."""
     zygote = Client(os.environ[SOCKET_ENV])
     spawned = zygote.request(
         "spawn", tree=str(tree_root()), owner=os.environ.get(OWNER_ENV, ""),
-        module=module, args=args, env=env, writable=writable,
+        module=module, args=args, env=env, writable=writable_paths(env),
     )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -153,8 +153,10 @@ class Server:
         workdir.mkdir(mode=0o700)
         if uid is not None:
             kill_all(uid)  # a previous holder of this uid leaves nothing behind
-            for path in [workdir, *(Path(p) for p in writable or [])]:
-                os.chown(path, uid, uid)
+            os.chown(workdir, uid, uid)
+            for path in (Path(p) for p in writable or []):  # and what was written there before
+                for item in [path, *path.rglob("*")]:
+                    os.chown(item, uid, uid)
         socket_path = workdir / "app.sock"
         pid = os.fork()
         if pid == 0:  # the child never returns into the server's loop

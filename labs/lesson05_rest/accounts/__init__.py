@@ -1,0 +1,1 @@
+"""Accounts: who the operations belong to."""

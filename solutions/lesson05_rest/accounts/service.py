@@ -1,0 +1,56 @@
+"""What the API does with accounts, in terms of the database. Routes stay thin."""
+
+from sqlmodel import Session, select
+
+from ..operations.models import Operation
+from ..pagination import Page, PageParams, paginate
+from .exceptions import AccountHasOperations, AccountNotFound
+from .models import Account
+from .schemas import AccountCreate, AccountUpdate
+
+
+def list_accounts(session: Session, page: PageParams) -> Page[Account]:
+    return paginate(session, select(Account).order_by(Account.id), page)
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise AccountNotFound(account_id)
+    return account
+
+
+def save(session: Session, account: Account) -> Account:
+    """Commit the account; a number already taken raises ``IntegrityError`` here."""
+    session.add(account)
+    session.commit()
+    session.refresh(account)
+    return account
+
+
+def create_account(session: Session, data: AccountCreate) -> Account:
+    return save(session, Account.model_validate(data))
+
+
+def replace_account(session: Session, account_id: int, data: AccountCreate) -> Account:
+    """Replace every field of an existing account. A missing account is an error, never created."""
+    # BEGIN SOLUTION 5.1: Replace every field of an existing account; a missing one raises AccountNotFound
+    account = get_account(session, account_id)
+    account.sqlmodel_update(data.model_dump())
+    return save(session, account)
+    # END SOLUTION
+
+
+def update_account(session: Session, account_id: int, changes: AccountUpdate) -> Account:
+    """Change only the fields the client sent."""
+    account = get_account(session, account_id)
+    account.sqlmodel_update(changes.model_dump(exclude_unset=True))
+    return save(session, account)
+
+
+def delete_account(session: Session, account_id: int) -> None:
+    account = get_account(session, account_id)
+    if session.exec(select(Operation.id).where(Operation.account_id == account_id).limit(1)).first():
+        raise AccountHasOperations(account_id)
+    session.delete(account)
+    session.commit()

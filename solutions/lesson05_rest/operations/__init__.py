@@ -1,0 +1,1 @@
+"""Operations: what was bought or sold, for which account."""

@@ -1,0 +1,44 @@
+"""Collections are returned one page at a time, with the total a client needs to page through them."""
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, func, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from .schemas import MAX_ID
+
+Item = TypeVar("Item")
+MAX_LIMIT = 100
+# No table here holds more records than an id can count, so no client needs to skip more.
+MAX_OFFSET = MAX_ID
+
+
+class PageParams(BaseModel):
+    """Which slice of a collection to return: the query parameters ``limit`` and ``offset``."""
+
+    # BEGIN SOLUTION 5.2: limit is 1 to 100 (default 20) and offset 0 or more; anything else is a 422
+    limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="How many records to return")
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET, description="How many records to skip first")
+    # STUB
+    # limit: int = 20
+    # offset: int = 0
+    # END SOLUTION
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a collection."""
+
+    items: list[Item]
+    total: int = Field(description="How many records match, on all pages together")
+    limit: int
+    offset: int
+
+
+def paginate(session: Session, statement: SelectOfScalar[Item], params: PageParams) -> Page[Item]:
+    """The page of ``statement``'s rows that ``params`` selects, in the statement's order, and their total."""
+    # BEGIN SOLUTION 5.2: Count every row the statement matches, then fetch only the page that limit and offset select
+    total = session.exec(select(func.count()).select_from(statement.order_by(None).subquery())).one()
+    items = session.exec(statement.offset(params.offset).limit(params.limit)).all()
+    return Page(items=list(items), total=total, limit=params.limit, offset=params.offset)
+    # END SOLUTION
