@@ -37,8 +37,9 @@ verify: setup
 sync: setup
 	$(COURSE) sync
 
+# make grade SUBMISSIONS="submissions/*.zip" OUT=grades
 grade: setup
-	@echo "The grader (course grade) is not built yet; see README.md."
+	$(COURSE) grade $(SUBMISSIONS) --out $(or $(OUT),grades)
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
