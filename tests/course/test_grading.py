@@ -211,3 +211,23 @@ def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: 
     distributed = (tmp_path / "distributed" / "gradebook.csv").read_text()
     assert distributed == (tmp_path / "local" / "gradebook.csv").read_text()
     assert "reverted,lesson01_endpoints,1.1,0," in distributed
+
+
+def test_the_grade_command_writes_every_output_and_regrades_one_learner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from course.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    submitted = runner.invoke(app, ["submit", "--name", "grace"])
+    assert submitted.exit_code == 0 and (tmp_path / "submissions" / "grace.zip").is_file()
+    out = tmp_path / "grades"
+    args = ["grade", str(tmp_path / "submissions" / "grace.zip"), str(ROOT / "solutions"), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--exercise", "1.1", "--only", "solutions"])
+    assert result.exit_code == 0, result.output
+    assert (out / "gradebook.csv").read_text().splitlines() == [
+        "learner,lesson,exercise,points,max_points,status",
+        "solutions,lesson01_endpoints,1.1,2,2,passed",
+    ]
+    assert {p.name for p in out.iterdir()} == {"gradebook.csv", "results.json", "feedback", "report.html"}
