@@ -45,7 +45,8 @@ def writable_paths(env: Mapping[str, str]) -> list[str]:
     """The SQLite databases named in ``env``: the sandbox must be allowed to write them."""
     found = []
     for value in env.values():
-        if value.startswith("sqlite") and (directory := RunResources.database_directory(value)) is not None:
+        directory = RunResources.database_directory(value) if value.startswith("sqlite") else None
+        if directory is not None and directory.is_dir():  # a missing one stays missing, as the check wants
             found.append(str(directory))
     return found
 

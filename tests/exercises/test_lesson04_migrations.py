@@ -1,0 +1,458 @@
+"""Graded checks for lesson 04: migrations with Alembic.
+
+Every check migrates an empty database of its own by running the lab's Alembic in a
+separate process (a sandbox when grading), exactly as you would in a terminal:
+
+    BOOKLY_DATABASE_URL=<url> python -m alembic -c labs/lesson04_migrations/alembic.ini upgrade 0002
+
+It then reads the schema and the rows from outside with SQLAlchemy's inspector and plain
+queries: the checks never import your migrations. The revision ids 0001 to 0004 are the ones in
+``labs/lesson04_migrations/migrations/versions/``.
+
+"Keeps every row" means: every row of a table that exists before and after a step is
+still there afterwards, with the same id and the same values in the columns both
+revisions have. A downgrade that drops a column (0002 → 0001) loses that column's
+values, and a downgrade to base drops the tables themselves; no migration can keep what
+its downgrade removes.
+"""
+
+import functools
+import os
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import pytest
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, inspect, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from course.harness import run_lab_command
+from course.pytest_plugin import LabFactory
+from course.resources import get_resources
+
+from .expect import expect_json
+
+LESSON = "lesson04_migrations"
+URL_VARIABLE = "BOOKLY_DATABASE_URL"
+OUTPUT_TAIL = 1200
+
+# What the naming convention of models.py calls everything, per table name.
+BOOK_NAMES = ("pk_{t}", "fk_{t}_owner_id_user_account", "uq_{t}_isbn", "ix_{t}_title")
+
+
+def explain_failure(output: str) -> str:
+    """The exception a failed alembic command ended with, and where it was raised; else its last lines."""
+    lines = output.strip().splitlines()
+    frames = [index for index, line in enumerate(lines) if line.startswith('  File "')]
+    if not frames:
+        text = "\n".join(lines)
+        return text if len(text) <= OUTPUT_TAIL else "…" + text[-OUTPUT_TAIL:]
+    error = [line for line in lines[frames[-1] + 1 :] if not line.startswith("    ")]
+    # Point at the lab's own code when it is on the way (a migration, env.py), else at the last frame.
+    mine = [index for index in frames if "/labs/" in lines[index]] or frames
+    where = re.sub(r'"[^"]*?/(labs/[^"]+)"', r'"\1"', lines[mine[-1]].strip())  # from labs/ on: the same in every tree
+    return "\n".join(error)[-OUTPUT_TAIL:] + f"\n  raised at {where}"
+
+
+class MigratedDatabase:
+    """An empty database of this check, the lab's Alembic to migrate it, and a look inside."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.engine: Engine = create_engine(url, poolclass=NullPool)
+        if make_url(url).get_backend_name() == "sqlite":
+            # SQLite checks foreign keys only when a connection asks it to.
+            event.listen(self.engine, "connect", lambda connection, _: connection.execute("PRAGMA foreign_keys = ON"))
+
+    @property
+    def sequences(self) -> bool:
+        """PostgreSQL numbers rows with sequences; SQLite takes the largest id plus one."""
+        return self.engine.dialect.name == "postgresql"
+
+    async def run(self, *args: str) -> tuple[int, str]:
+        """``alembic -c labs/lesson04_migrations/alembic.ini <args>`` on this database: exit code and output."""
+        argv = ["-c", f"labs/{LESSON}/alembic.ini", *args]
+        env = {URL_VARIABLE: self.url}
+        command = functools.partial(run_lab_command, "alembic", argv, env=env, timeout=self.timeout)
+        # A check that runs out of time stops waiting; the command ends at its own timeout.
+        result = await anyio.to_thread.run_sync(command, abandon_on_cancel=True)
+        return result.returncode, result.output
+
+    async def alembic(self, *args: str) -> None:
+        """Run ``alembic <args>``; fail with the error it ended with if it fails."""
+        code, output = await self.run(*args)
+        if code != 0:
+            pytest.fail(
+                f"`alembic {' '.join(args)}` failed (exit code {code}); expected it to succeed. It said:\n"
+                + explain_failure(output),
+                pytrace=False,
+            )
+
+    # --- looking inside ------------------------------------------------------------------
+
+    def tables(self) -> set[str]:
+        return set(inspect(self.engine).get_table_names()) - {"alembic_version"}
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def columns(self, table: str) -> dict[str, dict[str, Any]]:
+        return {column["name"]: column for column in inspect(self.engine).get_columns(table)}
+
+    def names(self, table: str) -> set[str]:
+        """Names of the primary key, foreign keys, unique and check constraints and indexes of ``table``."""
+        inspector = inspect(self.engine)
+        found = {inspector.get_pk_constraint(table).get("name")}
+        found |= {fk["name"] for fk in inspector.get_foreign_keys(table)}
+        found |= {unique["name"] for unique in inspector.get_unique_constraints(table)}
+        found |= {check["name"] for check in inspector.get_check_constraints(table)}
+        found |= {index["name"] for index in inspector.get_indexes(table) if not index.get("duplicates_constraint")}
+        return {name for name in found if name}
+
+    def unique_names(self, table: str, column: str) -> set[str]:
+        """Names of the unique constraints and unique indexes on exactly ``column``."""
+        inspector = inspect(self.engine)
+        found = {u["name"] for u in inspector.get_unique_constraints(table) if u["column_names"] == [column]}
+        found |= {i["name"] for i in inspector.get_indexes(table) if i["unique"] and i["column_names"] == [column]}
+        return {name for name in found if name}
+
+    def foreign_keys(self, table: str) -> dict[str, str]:
+        """Foreign key name → the table it refers to."""
+        return {fk["name"]: fk["referred_table"] for fk in inspect(self.engine).get_foreign_keys(table)}
+
+    def rows(self, table: str, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Every row of ``table`` in id order, as dicts (only ``columns`` if given)."""
+        with self.engine.connect() as connection:
+            reflected = Table(table, MetaData(), autoload_with=connection)
+            found = [dict(row._mapping) for row in connection.execute(select(reflected).order_by(reflected.c.id))]
+        return [{key: row[key] for key in columns} for row in found] if columns else found
+
+    def insert(self, table: str, **values: Any) -> int:
+        """Insert one row and return the id the database gave it."""
+        with self.engine.begin() as connection:
+            reflected = Table(table, MetaData(), autoload_with=connection)
+            return connection.execute(reflected.insert().values(**values).returning(reflected.c.id)).scalar_one()
+
+    def role_id(self, name: str) -> int | None:
+        for row in self.rows("role"):
+            if row["name"] == name:
+                return row["id"]
+        return None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[MigratedDatabase]:
+    """An empty database of this check (a SQLite file, or a PostgreSQL database in services mode)."""
+    timeout = float(request.config.getoption("course_check_timeout"))
+    migrated = MigratedDatabase(get_resources().new_database("migrations"), timeout)
+    yield migrated
+    migrated.dispose()
+
+
+@pytest.fixture(autouse=True)
+def hermetic_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the URL a check passes counts: no stray BOOKLY_* variable."""
+    for name in list(os.environ):
+        if name.upper().startswith("BOOKLY_"):
+            monkeypatch.delenv(name)
+
+
+def fill_library(database: MigratedDatabase, books: str, *, role: str = "user") -> dict[str, list[int]]:
+    """A user, three books and three reviews, inserted the way any client of the database would."""
+    role_id = database.role_id(role) or database.insert("role", name=role, description="made by the check")
+    user = database.insert("user_account", email="ada@example.com", full_name="Ada Lovelace", role_id=role_id)
+    titles = (("Persuasion", "Jane Austen"), ("Middlemarch", "George Eliot"), ("Emma", "Jane Austen"))
+    book_ids = [database.insert(books, title=title, author=author, owner_id=user) for title, author in titles]
+    review_ids = [
+        database.insert("review", book_id=book_ids[0], rating=5, comment="Wise"),
+        database.insert("review", book_id=book_ids[0], rating=4, comment="Slow start"),
+        database.insert("review", book_id=book_ids[2], rating=3, comment=""),
+    ]
+    return {"users": [user], "books": book_ids, "reviews": review_ids}
+
+
+def expect_rows(database: MigratedDatabase, table: str, expected: list[dict[str, Any]], after: str) -> None:
+    """``table`` holds exactly the ``expected`` rows (compared on their columns)."""
+    assert table in database.tables(), (
+        f"after `{after}`: expected the table `{table}`, got tables {sorted(database.tables())}"
+    )
+    columns = tuple(expected[0]) if expected else None
+    got = database.rows(table, columns)
+    assert got == expected, (
+        f"after `{after}`: expected the {len(expected)} rows of `{table}` unchanged, got {len(got)}:\n"
+        f"expected {expected}\ngot      {got}"
+    )
+
+
+def expect_names(database: MigratedDatabase, table: str, expected: set[str], stale: str, after: str) -> None:
+    """Every ``expected`` name is on ``table``, and no name there still mentions ``stale``."""
+    names = database.names(table)
+    missing = expected - names
+    leftovers = {name for name in names if stale in name.split("_")}
+    assert not missing and not leftovers, (
+        f"after `{after}`: expected `{table}` to have the constraints and indexes {sorted(expected)}"
+        f" and no name with `{stale}`, got {sorted(names)}"
+    )
+
+
+def expect_integrity_error(database: MigratedDatabase, table: str, what: str, **values: Any) -> None:
+    try:
+        database.insert(table, **values)
+    except DBAPIError:
+        return
+    pytest.fail(
+        f"inserting into `{table}` {values}: expected the database to refuse it ({what}), it was accepted",
+        pytrace=False,
+    )
+
+
+# --- 4.1: a new column, with a constraint named by the convention ---------------------------------
+
+
+@pytest.mark.exercise("4.1", points=2)
+async def test_isbn_column_with_a_named_unique_constraint(database: MigratedDatabase) -> None:
+    """`alembic upgrade 0002` adds to `books` a nullable text column `isbn` and a unique constraint on it
+    named `uq_books_isbn`, the name the naming convention gives it. Every book is kept, with no ISBN yet,
+    and two books can no longer share an ISBN."""
+    await database.alembic("upgrade", "0001")
+    fill_library(database, "books")
+    before = database.rows("books")
+    await database.alembic("upgrade", "0002")
+    columns = database.columns("books")
+    assert "isbn" in columns, (
+        f"after `alembic upgrade 0002`: expected a column `isbn` in `books`, got {sorted(columns)}"
+    )
+    assert columns["isbn"]["nullable"], (
+        "after `alembic upgrade 0002`: expected `books.isbn` to be nullable (old books have none)"
+    )
+    uniques = database.unique_names("books", "isbn")
+    assert "uq_books_isbn" in uniques, (
+        f"after `alembic upgrade 0002`: expected a unique constraint `uq_books_isbn` on `books.isbn`,"
+        f" got {sorted(uniques) or 'none'}"
+    )
+    expect_rows(database, "books", [{**row, "isbn": None} for row in before], "alembic upgrade 0002")
+    first, second = (row["id"] for row in before[:2])
+    with database.engine.begin() as connection:
+        books = Table("books", MetaData(), autoload_with=connection)
+        connection.execute(update(books).where(books.c.id == first).values(isbn="9780141439686"))
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(update(books).where(books.c.id == second).values(isbn="9780141439686"))
+    except DBAPIError:
+        return
+    pytest.fail(
+        "two books were given the same ISBN: expected the unique constraint to refuse the second", pytrace=False
+    )
+
+
+@pytest.mark.exercise("4.1", points=1)
+async def test_isbn_downgrade_removes_it_and_keeps_the_books(database: MigratedDatabase) -> None:
+    """`alembic downgrade 0001` after `upgrade 0002` removes the column `isbn` and `uq_books_isbn` again, on SQLite
+    too, and keeps every book (only the ISBNs are gone, with their column). `upgrade 0002` then works again."""
+    await database.alembic("upgrade", "0002")
+    ids = fill_library(database, "books")
+    with database.engine.begin() as connection:
+        books = Table("books", MetaData(), autoload_with=connection)
+        connection.execute(update(books).where(books.c.id == ids["books"][0]).values(isbn="9780141439686"))
+    kept = ("id", "title", "author", "owner_id")
+    before = database.rows("books", kept)
+    await database.alembic("downgrade", "0001")
+    columns = database.columns("books")
+    assert "isbn" not in columns, (
+        f"after `alembic downgrade 0001`: expected no column `isbn` in `books`, got {sorted(columns)}"
+    )
+    assert "uq_books_isbn" not in database.names("books"), (
+        "after `alembic downgrade 0001`: `uq_books_isbn` is still there"
+    )
+    expect_rows(database, "books", before, "alembic downgrade 0001")
+    await database.alembic("upgrade", "0002")
+    expect_rows(database, "books", [{**row, "isbn": None} for row in before], "alembic upgrade 0002 (again)")
+
+
+# --- 4.2: a data migration for the roles ---------------------------------------------------------
+
+
+@pytest.mark.exercise("4.2", points=2)
+async def test_upgrade_inserts_the_roles_so_registration_works(database: MigratedDatabase, lab: LabFactory) -> None:
+    """After `alembic upgrade 0003` on an empty database, the table `role` holds the roles "user" and "admin",
+    once each, and POST /users/register answers 201 with "role": "user"."""
+    await database.alembic("upgrade", "0003")
+    names = Counter(row["name"] for row in database.rows("role"))
+    assert names == Counter({"user": 1, "admin": 1}), (
+        f"after `alembic upgrade 0003`: expected the roles user and admin once each, got {dict(names) or 'no roles'}"
+    )
+    async with lab(env={URL_VARIABLE: database.url}) as client:
+        body = {"email": "grace@example.com", "full_name": "Grace Hopper"}
+        user = expect_json(await client.post("/users/register", json=body), 201, "(the role 'user' exists)")
+    assert user.get("role") == "user", f'POST /users/register → expected "role": "user", got {user!r}'
+
+
+@pytest.mark.exercise("4.2", points=1)
+async def test_upgrade_keeps_roles_that_exist_already(database: MigratedDatabase) -> None:
+    """A role someone inserted by hand before revision 0003 (here "admin") is left as it is: after
+    `alembic upgrade 0003` each role name appears once, and the hand-made row keeps its id and description."""
+    await database.alembic("upgrade", "0002")
+    admin = database.insert("role", name="admin", description="inserted by hand")
+    await database.alembic("upgrade", "0003")
+    roles = database.rows("role")
+    names = Counter(row["name"] for row in roles)
+    assert names == Counter({"user": 1, "admin": 1}), (
+        f"after `alembic upgrade 0003` on a database that had the role admin: expected user and admin once each,"
+        f" got {dict(names)}"
+    )
+    kept = [row for row in roles if row["id"] == admin]
+    assert kept and kept[0]["description"] == "inserted by hand", (
+        f"after `alembic upgrade 0003`: expected the existing admin row (id {admin}) unchanged, got {roles}"
+    )
+
+
+@pytest.mark.exercise("4.2", points=2)
+async def test_downgrade_keeps_the_roles_users_have(database: MigratedDatabase, lab: LabFactory) -> None:
+    """`alembic downgrade 0002` deletes the seeded roles that no user has ("admin") and keeps the ones users
+    refer to ("user"), so every user keeps a valid role. `upgrade 0003` then brings "admin" back, once, and
+    every user row is kept through the round trip."""
+    await database.alembic("upgrade", "0003")
+    async with lab(env={URL_VARIABLE: database.url}) as client:
+        body = {"email": "grace@example.com", "full_name": "Grace Hopper"}
+        expect_json(await client.post("/users/register", json=body), 201, "(after `alembic upgrade 0003`)")
+    users = database.rows("user_account")
+    await database.alembic("downgrade", "0002")
+    expect_rows(database, "user_account", users, "alembic downgrade 0002")
+    role_ids = {row["id"] for row in database.rows("role")}
+    orphans = [user for user in users if user["role_id"] not in role_ids]
+    assert not orphans, f"after `alembic downgrade 0002`: these users lost their role (no such role id): {orphans}"
+    names = {row["name"] for row in database.rows("role")}
+    assert "admin" not in names, (
+        f"after `alembic downgrade 0002`: expected the unused role admin deleted, got roles {sorted(names)}"
+    )
+    await database.alembic("upgrade", "0003")
+    names_again = Counter(row["name"] for row in database.rows("role"))
+    assert names_again == Counter({"user": 1, "admin": 1}), (
+        f"after `alembic downgrade 0002` and `upgrade 0003`: expected user and admin once each, got {dict(names_again)}"
+    )
+    expect_rows(database, "user_account", users, "alembic upgrade 0003 (again)")
+
+
+# --- 4.3: renaming a table without losing a row ---------------------------------------------------
+
+
+@pytest.mark.exercise("4.3", points=3)
+async def test_rename_keeps_rows_keys_index_and_sequence(database: MigratedDatabase, lab: LabFactory) -> None:
+    """`alembic upgrade head` from 0003 renames `books` to `book` and keeps every book and review. Its primary key,
+    foreign key, unique constraint and index are named for `book` (pk_book, fk_book_owner_id_user_account,
+    uq_book_isbn, ix_book_title), the foreign key of `review` is fk_review_book_id_book and refers to `book`,
+    and on PostgreSQL the id sequence is book_id_seq. A new book gets a new id, and GET /books lists them all."""
+    await database.alembic("upgrade", "0003")
+    fill_library(database, "books")
+    books, reviews = database.rows("books"), database.rows("review")
+    await database.alembic("upgrade", "head")
+    after = "alembic upgrade head"
+    tables = database.tables()
+    assert "book" in tables and "books" not in tables, (
+        f"after `{after}`: expected `book` and no `books`, got {sorted(tables)}"
+    )
+    expect_rows(database, "book", books, after)
+    expect_rows(database, "review", reviews, after)
+    expect_names(database, "book", {name.format(t="book") for name in BOOK_NAMES}, "books", after)
+    review_fks = database.foreign_keys("review")
+    assert review_fks.get("fk_review_book_id_book") == "book", (
+        f"after `{after}`: expected review's foreign key fk_review_book_id_book → book, got {review_fks}"
+    )
+    if database.sequences:
+        sequences = set(inspect(database.engine).get_sequence_names())
+        assert "book_id_seq" in sequences and "books_id_seq" not in sequences, (
+            f"after `{after}`: expected the sequence books_id_seq renamed to book_id_seq, got {sorted(sequences)}"
+        )
+    owner = books[0]["owner_id"]
+    try:
+        new_id = database.insert("book", title="Sanditon", author="Jane Austen", owner_id=owner)
+    except DBAPIError as error:
+        pytest.fail(
+            f"after `{after}`: inserting a book without an id failed (is the id sequence intact?): {error.orig}",
+            pytrace=False,
+        )
+    assert new_id > max(row["id"] for row in books), f"after `{after}`: a new book got id {new_id}, which was taken"
+    try:
+        database.insert("review", book_id=new_id, rating=4, comment="Unfinished")
+    except DBAPIError as error:
+        pytest.fail(
+            f"after `{after}`: adding a review of book {new_id} failed (does review's foreign key still name the old"
+            f" table?): {error.orig}",
+            pytrace=False,
+        )
+    expect_integrity_error(database, "review", "no book 999999", book_id=999999, rating=4, comment="")
+    async with lab(env={URL_VARIABLE: database.url}) as client:
+        listed = expect_json(await client.get("/books"), 200, "(the app reads the renamed table)")
+    titles = [book.get("title") for book in listed] if isinstance(listed, list) else listed
+    assert titles == [row["title"] for row in books] + ["Sanditon"], f"GET /books → expected every book, got {titles}"
+
+
+@pytest.mark.exercise("4.3", points=2)
+async def test_rename_round_trip_keeps_every_row(database: MigratedDatabase) -> None:
+    """upgrade head → downgrade 0003 → upgrade head keeps every row of every table. The downgrade gives back
+    `books` with pk_books, fk_books_owner_id_user_account, uq_books_isbn, ix_books_title, fk_review_book_id_books
+    (and books_id_seq on PostgreSQL), and new books still get new ids at each step."""
+    await database.alembic("upgrade", "head")
+    fill_library(database, "book")
+    snapshot = {table: database.rows(table) for table in ("role", "user_account", "book", "review")}
+    await database.alembic("downgrade", "0003")
+    after = "alembic downgrade 0003"
+    tables = database.tables()
+    assert "books" in tables and "book" not in tables, (
+        f"after `{after}`: expected `books` and no `book`, got {sorted(tables)}"
+    )
+    expect_rows(database, "books", snapshot["book"], after)
+    for table in ("role", "user_account", "review"):
+        expect_rows(database, table, snapshot[table], after)
+    expect_names(database, "books", {name.format(t="books") for name in BOOK_NAMES}, "book", after)
+    review_fks = database.foreign_keys("review")
+    assert review_fks.get("fk_review_book_id_books") == "books", (
+        f"after `{after}`: expected review's foreign key fk_review_book_id_books → books, got {review_fks}"
+    )
+    if database.sequences:
+        sequences = set(inspect(database.engine).get_sequence_names())
+        assert "books_id_seq" in sequences and "book_id_seq" not in sequences, (
+            f"after `{after}`: expected the sequence book_id_seq renamed back to books_id_seq, got {sorted(sequences)}"
+        )
+    owner = snapshot["user_account"][0]["id"]
+    new_id = database.insert("books", title="Sanditon", author="Jane Austen", owner_id=owner)
+    assert new_id > max(row["id"] for row in snapshot["book"]), (
+        f"after `{after}`: a new book got id {new_id}, which was taken"
+    )
+    snapshot["book"] = database.rows("books")
+    await database.alembic("upgrade", "head")
+    for table, rows in snapshot.items():
+        expect_rows(database, table, rows, "alembic upgrade head (again)")
+    assert database.insert("book", title="Lady Susan", author="Jane Austen", owner_id=owner) > new_id, (
+        "after `alembic upgrade head` (again): a new book got an id that was taken"
+    )
+
+
+@pytest.mark.exercise("4.3", points=1)
+async def test_models_and_migrations_agree(database: MigratedDatabase) -> None:
+    """After `alembic upgrade head` on an empty database, `alembic check` finds no difference between the
+    models and the schema the migrations built: the models say `book`, with `isbn`, like the database."""
+    await database.alembic("upgrade", "head")
+    assert database.revision() == "0004", (
+        f"after `alembic upgrade head`: expected revision 0004, got {database.revision()}"
+    )
+    code, output = await database.run("check")
+    if code != 0:
+        found = [
+            line.split("] ", 1)[-1] for line in output.splitlines() if "] Detected" in line and "SERIAL" not in line
+        ]
+        pytest.fail(
+            "`alembic check` after `alembic upgrade head`: expected no difference between the models and the"
+            " database, got:\n" + ("\n".join(found) or explain_failure(output)),
+            pytrace=False,
+        )
