@@ -20,6 +20,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from .layout import tree_root
+from .statements import StatementCounter
 
 BASE_URL = "http://testserver"
 LIFESPAN_TIMEOUT = 10.0
@@ -42,8 +43,9 @@ def import_lab(lesson: str, *, fresh: bool = True) -> ModuleType:
         if root in sys.path:
             sys.path.remove(root)
         sys.path.insert(0, root)
-    if fresh:
-        _forget("labs")
+    cached = sys.modules.get("labs")
+    if fresh or (cached is not None and os.path.join(root, "labs") not in list(cached.__path__)):
+        _forget("labs")  # also when the cached labs came from another tree
         importlib.invalidate_caches()
     return importlib.import_module(f"labs.{lesson}.app")
 
@@ -94,7 +96,7 @@ async def serve_in_process(
     appended to ``errors``.
     """
     async with LifespanManager(app, startup_timeout=LIFESPAN_TIMEOUT, shutdown_timeout=LIFESPAN_TIMEOUT) as manager:
-        recorder = ErrorRecorder(manager.app, errors if errors is not None else [])
+        recorder = ErrorRecorder(StatementCounter(manager.app), errors if errors is not None else [])
         transport = httpx.ASGITransport(app=recorder, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=REQUEST_TIMEOUT) as client:
             yield client

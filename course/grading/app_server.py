@@ -9,9 +9,10 @@ from __future__ import annotations
 import uvicorn
 
 from ..harness import create_app
+from ..statements import StatementCounter
 
 
 def run(lesson: str, socket_path: str) -> None:
-    app = create_app(lesson, fresh=False)
+    app = StatementCounter(create_app(lesson, fresh=False))
     config = uvicorn.Config(app, uds=socket_path, lifespan="on", log_level="warning", access_log=False)
     uvicorn.Server(config).run()

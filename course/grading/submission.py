@@ -84,6 +84,7 @@ def _unpack(archive_path: Path, dest: Path) -> None:
 
 def materialise(path: Path, dest: Path) -> Submission:
     """Copy a submission into ``dest`` (readable by sandboxes) and name it."""
+    path = path.resolve()
     dest.mkdir(parents=True)
     if path.is_file() and zipfile.is_zipfile(path):
         _unpack(path, dest)

@@ -14,13 +14,15 @@ from sqlmodel import Field, SQLModel
 Isbn = Annotated[str, StringConstraints(pattern=r"^\d{13}$")]
 # Tags are short lower-case words joined by hyphens: "python", "data-engineering".
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+# Free text without NUL: PostgreSQL refuses it where SQLite stores it, so refuse it in both.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
 class BookBase(SQLModel):
     """Fields every representation of a book shares."""
 
-    title: str = Field(min_length=1, max_length=200)
-    author: str = Field(min_length=1, max_length=120)
+    title: Text = Field(min_length=1, max_length=200)
+    author: Text = Field(min_length=1, max_length=120)
     isbn: Isbn = Field(max_length=13, description="ISBN-13, 13 digits", schema_extra={"examples": ["9781000000104"]})
     year: int = Field(ge=1450, le=2100, description="Year of publication")
 
@@ -28,9 +30,9 @@ class BookBase(SQLModel):
 class ReviewBase(SQLModel):
     """Fields every representation of a review shares."""
 
-    reviewer: str = Field(min_length=1, max_length=50)
+    reviewer: Text = Field(min_length=1, max_length=50)
     rating: int
-    comment: str = Field(default="", max_length=500)
+    comment: Text = Field(default="", max_length=500)
 
 
 class ReviewCreate(ReviewBase):
@@ -59,8 +61,8 @@ class BookCreate(BookBase):
 class BookUpdate(SQLModel):
     """A partial update: send only the fields to change. The ISBN never changes."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    author: str | None = Field(default=None, min_length=1, max_length=120)
+    title: Text | None = Field(default=None, min_length=1, max_length=200)
+    author: Text | None = Field(default=None, min_length=1, max_length=120)
     year: int | None = Field(default=None, ge=1450, le=2100)
 
     @field_validator("title", "author", "year")
