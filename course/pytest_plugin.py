@@ -200,6 +200,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     results.append(
         {
             "nodeid": item.nodeid,
+            "module": getattr(getattr(item, "module", None), "__name__", ""),
             "name": getattr(item, "originalname", item.name),
             "exercise": exercise_id,
             "points": points,

@@ -68,8 +68,8 @@ def _outcomes(name: str, report: Path, exercises: Sequence[Exercise], reason: st
     outcomes = []
     seen = set()
     for row in rows:
-        hidden = f"{HIDDEN_PACKAGE}/" in row["nodeid"] or row["nodeid"].startswith(HIDDEN_PACKAGE)
-        lesson = row["nodeid"].split("test_", 1)[1].split(".py")[0]
+        hidden = row["module"].startswith(f"{HIDDEN_PACKAGE}.")
+        lesson = row["module"].rpartition(".")[2].removeprefix("test_")
         status = "timeout" if row["message"].startswith("Timeout") else row["outcome"]
         seen.add((row["exercise"], row["name"], hidden))
         outcomes.append(
@@ -118,7 +118,8 @@ class Grader:
         report = self.base / "trusted-reports" / f"{submission.name}.json"
         report.parent.mkdir(mode=0o700, exist_ok=True)
         modules = sorted({find_lesson(str(exercise.lesson)).check_module for exercise in exercises})
-        hidden = [str(path) for path in self.hidden if path.stem.removeprefix("test_") in {m.split("test_", 1)[1][:-3] for m in modules}]
+        # Hidden checks of the lessons being graded: same module names as the public ones.
+        hidden = [str(path) for path in self.hidden if path.name in {Path(module).name for module in modules}]
         timeout = self.options.check_timeout
         command = [
             sys.executable, "-P", "-m", "pytest", "-q", "--no-header", "--noconftest",
