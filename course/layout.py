@@ -103,6 +103,12 @@ def find_lesson(selector: str) -> Lesson:
     raise LookupError(f"no lesson {selector!r}; the course has {known}")
 
 
+def lesson_of_module(module_name: str) -> str | None:
+    """``tests.exercises.test_lesson01_endpoints`` → ``lesson01_endpoints``; None for other modules."""
+    stem = module_name.rpartition(".")[2]
+    return stem.removeprefix("test_") if stem.startswith("test_lesson") else None
+
+
 def find_exercise(exercise_id: str) -> Exercise:
     if not EXERCISE_ID.match(exercise_id):
         raise LookupError(f"{exercise_id!r} is not an exercise id such as 1.2")

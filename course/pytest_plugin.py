@@ -26,6 +26,7 @@ import pytest
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from .harness import open_lab  # noqa: E402
+from .layout import lesson_of_module  # noqa: E402
 
 MESSAGE_LIMIT = 2000
 CHECK_TIMEOUT = 20.0
@@ -111,10 +112,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def lesson_of(module_name: str) -> str:
     """``tests.exercises.test_lesson01_endpoints`` → ``lesson01_endpoints``."""
-    stem = module_name.rpartition(".")[2]
-    if not stem.startswith("test_lesson"):
+    if (lesson := lesson_of_module(module_name)) is None:
         raise pytest.UsageError(f"{module_name}: lab fixtures need a module named test_lessonNN_slug")
-    return stem.removeprefix("test_")
+    return lesson
 
 
 @pytest.fixture

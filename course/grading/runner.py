@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import select
-from ..layout import ROOT_ENV, Exercise, find_lesson
+from ..layout import ROOT_ENV, Exercise, find_lesson, lesson_of_module
 from ..tree import link_tree
 from .remote import OWNER_ENV, START_TIMEOUT_ENV
 from .reports import CheckOutcome, check_title
@@ -69,7 +69,7 @@ def _outcomes(name: str, report: Path, exercises: Sequence[Exercise], reason: st
     seen = set()
     for row in rows:
         hidden = row["module"].startswith(f"{HIDDEN_PACKAGE}.")
-        lesson = row["module"].rpartition(".")[2].removeprefix("test_")
+        lesson = lesson_of_module(row["module"]) or ""
         status = "timeout" if row["message"].startswith("Timeout") else row["outcome"]
         seen.add((row["exercise"], row["name"], hidden))
         outcomes.append(
