@@ -137,17 +137,19 @@ def run_lab_command(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 60.0,
+    lesson: str | None = None,
 ) -> CommandResult:
     """Run ``python -m module args`` on the lab code of the tree under test (e.g. Alembic).
 
     Self-checks run it as a subprocess. Under the grader it runs in a sandbox, which may
-    write only to the SQLite databases named in ``env``. Either way the caller judges
-    the result from outside: the exit code, the output, the database.
+    write only to the SQLite databases named in ``env``; naming the ``lesson`` whose lab
+    the command loads lets the grader start it from that lab already imported. Either
+    way the caller judges the result from outside: the exit code, the output, the database.
     """
     from .grading import remote
 
     if remote.enabled():
-        return remote.run_remote_command(module, list(args), dict(env or {}), timeout)
+        return remote.run_remote_command(module, list(args), dict(env or {}), timeout, lesson)
     try:
         completed = subprocess.run(
             [sys.executable, "-m", module, *args],

@@ -213,6 +213,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     _write_report(item.config)
 
 
+def reset_report(config: pytest.Config, path: str | None) -> None:
+    """Start a new report at ``path``: the grader runs the same checks for many learners."""
+    config.option.course_report = path
+    config.stash[_RESULTS] = []
+
+
 def _write_report(config: pytest.Config, exitstatus: int | None = None) -> None:
     """Written after every check, so a run killed half-way keeps what it found."""
     path = config.getoption("course_report")

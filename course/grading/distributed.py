@@ -19,7 +19,7 @@ from typing import Any
 from celery import Celery
 
 from .reports import CheckOutcome
-from .runner import GradeOptions, Grader
+from .runner import GradeOptions, grade_all
 from .sandbox import Limits
 from .submission import materialise
 
@@ -62,7 +62,7 @@ def grade_submission(name: str, labs_zip: str, options: dict[str, Any], hidden: 
     """The worker's task: unpack, grade in the sandbox, return the outcomes as plain data."""
     with tempfile.TemporaryDirectory(prefix="course-worker-") as scratch:
         base = Path(scratch)
-        archive = base / "submission.zip"
+        archive = base / f"{name}.zip"  # the sender made the name safe; the zip's stem names it
         archive.write_bytes(base64.b64decode(labs_zip))
         hidden_dir = None
         if hidden:
@@ -70,10 +70,10 @@ def grade_submission(name: str, labs_zip: str, options: dict[str, Any], hidden: 
             hidden_dir.mkdir(mode=0o700)
             for filename, text in hidden.items():
                 (hidden_dir / Path(filename).name).write_text(text)
-        grade_options = GradeOptions(**{**options, "limits": Limits(**options["limits"]), "hidden": hidden_dir})
-        with Grader(grade_options) as grader:
-            submission = grader.prepare(0, archive)
-            outcomes = grader.grade(submission.__class__(name, submission.labs))
+        grade_options = GradeOptions(
+            **{**options, "limits": Limits(**options["limits"]), "hidden": hidden_dir, "jobs": 1}
+        )
+        outcomes = grade_all([archive], grade_options)
     return [asdict(outcome) for outcome in outcomes]
 
 

@@ -1,44 +1,74 @@
-"""The trusted side of a sandboxed lab: spawn it through the zygote, talk to it over its socket.
+"""The trusted side of a sandboxed lab: hosts from the zygote, a fresh app per check over a socket.
 
-When ``COURSE_GRADE_ZYGOTE`` is set, ``harness.open_lab`` comes here, so the same
-checks run unchanged against an app in another process. Each check gets a fresh
-sandbox, as it gets a fresh app in-process, and the sandbox is killed afterwards.
+When ``COURSE_GRADE_ZYGOTE`` is set, ``harness.open_lab`` and ``harness.run_lab_command``
+come here, so the same checks run unchanged against an app in another process.
+A sandboxed lab host (``lab_host``) imports the learner's lab once per lesson and
+environment; each check gets a freshly forked app from it, as it gets a fresh app
+in-process, and the app is stopped afterwards.
+
+Nothing a sandbox says is taken on trust: the trusted side names every file, reads
+logs without following links, and talks only to sockets whose peer runs as the
+sandbox's own uid, so a learner cannot pass off another learner's app as theirs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import socket
+import struct
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
+import httpcore
 import httpx
 
 from ..harness import CommandResult
 from ..layout import tree_root
 from ..resources import RunResources
-from .zygote import SOCKET_ENV, Client
+from .lab_host import HOST_SOCKET
+from .zygote import SOCKET_ENV, Client, log_tail
 
 OWNER_ENV = "COURSE_GRADE_OWNER"
 START_TIMEOUT_ENV = "COURSE_GRADE_START_TIMEOUT"
+HOST_TIMEOUT = 5.0
+HOSTS_PER_OWNER = 4
 LOG_SETTLE = 0.5
+POLL = 0.005
 EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(?P<name>[A-Z]\w*(?:Error|Exception|Exit|Interrupt))(?::\s?(?P<text>.*))?$")
-
-
-# Labs that could not start, by lesson and environment: the next check is told at once
-# instead of waiting for the same hang or crash again.
-_failed_starts: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+HostKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
 
 
 class RemoteAppError(Exception):
     """What the sandboxed app raised, as its log tells it."""
 
 
+class HostFailure(Exception):
+    """The lab host stopped answering as it should."""
+
+
 def enabled() -> bool:
     return bool(os.environ.get(SOCKET_ENV))
+
+
+def _zygote() -> Client:
+    return Client(os.environ[SOCKET_ENV])
+
+
+def _owner() -> str:
+    return os.environ.get(OWNER_ENV, "")
+
+
+def _start_timeout() -> float:
+    return float(os.environ.get(START_TIMEOUT_ENV, "15"))
 
 
 def writable_paths(env: Mapping[str, str]) -> list[str]:
@@ -64,68 +94,267 @@ def _tail(log: str, lines: int = 12) -> str:
     return "\n".join(log.strip().splitlines()[-lines:])
 
 
-async def _wait_until_serving(zygote: Client, pid: int, socket_path: str) -> None:
-    limit = float(os.environ.get(START_TIMEOUT_ENV, "15"))
-    with anyio.move_on_after(limit):
-        while not os.path.exists(socket_path):
-            status = await anyio.to_thread.run_sync(lambda: zygote.request("status", pid=pid))
-            if not status["alive"]:
-                raise AssertionError(f"the lab did not start (exit code {status['exit']}):\n{_tail(status['log'])}")
-            await anyio.sleep(0.01)
+def listening(path: Path) -> bool:
+    """Whether a socket listens at ``path``: a server binds the file before it listens."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(HOST_TIMEOUT)
+        try:
+            probe.connect(str(path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+        except OSError:  # a path that is no socket at all: the checks will say so
+            return True
+    return True
+
+
+def check_peer(connection: socket.socket, uid: int | None) -> None:
+    """Refuse a socket whose other end is not the sandbox's own uid (a link to someone else's)."""
+    if uid is None:
         return
-    raise AssertionError(f"Timeout: the lab did not start within {limit:g} s (stuck while importing?)")
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _, peer_uid, _ = struct.unpack("3i", credentials)
+    if peer_uid != uid:
+        raise PermissionError(f"the socket answered as uid {peer_uid}, not the sandbox's uid {uid}")
+
+
+class SandboxBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's own backend, connecting only to unix sockets served by one sandbox uid."""
+
+    def __init__(self, uid: int | None) -> None:
+        self.uid, self.inner = uid, httpcore.AnyIOBackend()
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self.inner.connect_unix_socket(path, timeout, socket_options)
+        try:
+            check_peer(stream.get_extra_info("socket"), self.uid)
+        except PermissionError as exc:
+            await stream.aclose()
+            raise httpcore.ConnectError(str(exc)) from exc
+        return stream
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("a sandboxed lab is reached through its unix socket only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def sandbox_transport(path: Path, uid: int | None) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(uds=str(path), verify=False)  # no TLS here: skip loading CAs
+    # httpx takes no network backend; its pool does, and the pool is all the transport holds.
+    transport._pool = httpcore.AsyncConnectionPool(uds=str(path), network_backend=SandboxBackend(uid))
+    return transport
+
+
+@dataclass
+class LabHost:
+    """A sandbox holding one learner's lab, imported under one environment."""
+
+    key: HostKey
+    pid: int
+    uid: int | None
+    workdir: Path
+    started: int = 0
+    children: list[int] = field(default_factory=list)
+
+    def call(self, op: str, **fields: Any) -> dict[str, Any]:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.settimeout(HOST_TIMEOUT)
+                connection.connect(str(self.workdir / HOST_SOCKET))
+                check_peer(connection, self.uid)
+                with connection.makefile("rwb") as stream:
+                    stream.write(json.dumps({"op": op, **fields}).encode() + b"\n")
+                    stream.flush()
+                    reply: dict[str, Any] = json.loads(stream.readline())
+        except (OSError, ValueError) as exc:
+            raise HostFailure(f"the lab's sandbox stopped answering ({exc})") from exc
+        if not isinstance(reply, dict) or "error" in reply:
+            raise HostFailure(f"the lab's sandbox failed to {op}: {reply}")
+        return reply
+
+    def start(self, op: str, **fields: Any) -> tuple[str, int]:
+        """Fork a child of the host (``serve`` or ``run``): its name and pid."""
+        self.started += 1
+        name = f"{op}-{self.started}"
+        pid = self.call(op, name=name, **fields)["pid"]
+        if not isinstance(pid, int):
+            raise HostFailure(f"the lab's sandbox gave a bad pid: {pid!r}")
+        return name, pid
+
+    def grant(self, env: Mapping[str, str]) -> None:
+        """Let this host write the SQLite databases ``env`` names (another host may have had them)."""
+        if paths := writable_paths(env):
+            _zygote().request("grant", pid=self.pid, paths=paths)
+
+    def log(self, name: str) -> str:
+        return log_tail(self.workdir / f"{name}.log")
+
+
+# Hosts by owner, tree, lesson and environment; and starts that failed, so the next
+# check is told at once instead of waiting for the same hang or crash again.
+_hosts: dict[HostKey, LabHost] = {}
+_failed_starts: dict[HostKey, str] = {}  # hosts that did not start
+_failed_apps: dict[HostKey, str] = {}  # apps that did not start, by their environment
+
+
+def _key(lesson: str, env: Mapping[str, str]) -> HostKey:
+    return (_owner(), str(tree_root()), lesson, tuple(sorted(env.items())))
+
+
+def forget(owner: str) -> None:
+    """Drop what is known of ``owner``'s sandboxes once the zygote has killed them."""
+    for table in (_hosts, _failed_starts, _failed_apps):
+        for key in [key for key in table if key[0] == owner]:
+            del table[key]
+
+
+def discard(host: LabHost) -> None:
+    _hosts.pop(host.key, None)
+    with contextlib.suppress(OSError, RuntimeError):
+        _zygote().request("kill", pid=host.pid)
+
+
+def _spawn_host(key: HostKey, lesson: str, env: Mapping[str, str], deadline: float) -> LabHost:
+    zygote = _zygote()
+    spawned = zygote.request(
+        "spawn", tree=key[1], owner=key[0], lesson=lesson, env=dict(env), writable=writable_paths(env)
+    )
+    host = LabHost(key, spawned["pid"], spawned["uid"], Path(spawned["workdir"]))
+    while not listening(host.workdir / HOST_SOCKET):
+        status = zygote.request("status", pid=host.pid)
+        if not status["alive"]:
+            discard(host)
+            raise AssertionError(f"the lab did not start (exit code {status['exit']}):\n{_tail(status['log'])}")
+        if time.monotonic() > deadline:
+            discard(host)
+            raise AssertionError(f"Timeout: the lab did not start within {_start_timeout():g} s (stuck while importing or creating the app?)")
+        time.sleep(POLL)
+    owned = [other for other in _hosts.values() if other.key[0] == key[0]]
+    for old in owned[: max(0, len(owned) - HOSTS_PER_OWNER + 1)]:  # the oldest make room
+        discard(old)
+    _hosts[key] = host
+    return host
+
+
+def lab_host(lesson: str, env: Mapping[str, str], deadline: float) -> LabHost:
+    """The running host for ``lesson`` under ``env``, started on first use."""
+    key = _key(lesson, env)
+    if key in _failed_starts:
+        raise AssertionError(_failed_starts[key] + " (in an earlier check; not tried again)")
+    try:
+        return _hosts.get(key) or _spawn_host(key, lesson, env, deadline)
+    except AssertionError as failure:
+        _failed_starts[key] = str(failure)
+        raise
+
+
+def _serve(lesson: str, env: Mapping[str, str]) -> tuple[LabHost, str, int]:
+    """A fresh app from the lesson's host, serving on its socket."""
+    app_key = _key(lesson, env)
+    if app_key in _failed_apps:
+        raise AssertionError(_failed_apps[app_key] + " (in an earlier check; not tried again)")
+    deadline = time.monotonic() + _start_timeout()
+    host = lab_host(lesson, {}, deadline)
+    try:
+        host.grant(env)
+        name, pid = host.start("serve", env=dict(env))
+        path = host.workdir / f"{name}.sock"
+        while not listening(path):
+            status = host.call("status", pid=pid)
+            if not status["alive"]:
+                failure = f"the lab did not start (exit code {status['exit']}):\n{_tail(host.log(name))}"
+                break
+            if time.monotonic() > deadline:
+                failure = f"Timeout: the lab did not start within {_start_timeout():g} s (stuck in its lifespan?)"
+                break
+            time.sleep(POLL)
+        else:
+            return host, name, pid
+    except HostFailure as exc:
+        discard(host)
+        raise AssertionError(str(exc)) from exc
+    _failed_apps[app_key] = failure
+    _stop(host, pid)
+    raise AssertionError(failure)
+
+
+def _stop(host: LabHost, pid: int) -> None:
+    try:
+        host.call("stop", pid=pid)
+    except HostFailure:
+        discard(host)
 
 
 @asynccontextmanager
 async def open_remote_lab(
     lesson: str, env: Mapping[str, str] | None, errors: list[BaseException]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    key = (lesson, tuple(sorted((env or {}).items())))
-    if key in _failed_starts:
-        raise AssertionError(_failed_starts[key] + " (in an earlier check; not tried again)")
-    zygote = Client(os.environ[SOCKET_ENV])
-    spawned = await anyio.to_thread.run_sync(
-        lambda: zygote.request(
-            "spawn", tree=str(tree_root()), owner=os.environ.get(OWNER_ENV, ""), lesson=lesson,
-            env=dict(env or {}), writable=writable_paths(env or {}),
-        )  # fmt: skip
-    )
-    pid: int = spawned["pid"]
+    env = dict(env or {})
+    host, name, pid = await anyio.to_thread.run_sync(lambda: _serve(lesson, env), abandon_on_cancel=True)
 
     async def note_server_errors(response: httpx.Response) -> None:
-        if response.status_code < 500:
+        if response.status_code != 500:  # only a crash has a traceback to explain it
             return
         with anyio.move_on_after(LOG_SETTLE):  # the app logs its traceback just after it answers
-            while True:
-                status = await anyio.to_thread.run_sync(lambda: zygote.request("status", pid=pid))
-                if error := last_exception(status["log"]):
-                    errors.append(error)
-                    return
+            while not (error := last_exception(host.log(name))):
                 await anyio.sleep(0.02)
+            errors.append(error)
 
     try:
-        try:
-            await _wait_until_serving(zygote, pid, spawned["socket"])
-        except AssertionError as failure:
-            _failed_starts[key] = str(failure)
-            raise
-        transport = httpx.AsyncHTTPTransport(uds=spawned["socket"])
+        transport = sandbox_transport(host.workdir / f"{name}.sock", host.uid)
         hooks: dict[str, list[Any]] = {"response": [note_server_errors]}
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=hooks) as client:
             yield client
     finally:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(lambda: zygote.request("kill", pid=pid))
+            await anyio.to_thread.run_sync(lambda: _stop(host, pid))
 
 
-def run_remote_command(module: str, args: list[str], env: dict[str, str], timeout: float) -> CommandResult:
-    """``python -m module args`` in a sandbox, waited for up to ``timeout`` seconds."""
-    zygote = Client(os.environ[SOCKET_ENV])
+def _finish_command(host: LabHost, name: str, pid: int, deadline: float, label: str, timeout: float) -> CommandResult:
+    try:
+        while time.monotonic() < deadline:
+            status = host.call("status", pid=pid)
+            if not status["alive"]:
+                host.call("stop", pid=pid)
+                return CommandResult(status["exit"], host.log(name))
+            time.sleep(POLL)
+    except HostFailure as exc:
+        discard(host)
+        return CommandResult(-1, f"{exc}\n{host.log(name)}")
+    _stop(host, pid)
+    return CommandResult(-1, f"Timeout: {label} did not finish within {timeout:g} s\n{host.log(name)}")
+
+
+def run_remote_command(
+    module: str, args: list[str], env: dict[str, str], timeout: float, lesson: str | None = None
+) -> CommandResult:
+    """``python -m module args`` in a sandbox, waited for up to ``timeout`` seconds.
+
+    With ``lesson`` it forks from that lesson's host, whose lab is already imported;
+    otherwise it starts from the zygote, fresh.
+    """
+    label = f"python -m {module}"
+    started = time.monotonic()
+    deadline = started + timeout
+    if lesson is not None:
+        try:
+            host = lab_host(lesson, env, min(deadline, started + _start_timeout()))
+            host.grant(env)
+            name, pid = host.start("run", module=module, args=args, env=env)
+        except AssertionError as failure:
+            return CommandResult(1, str(failure))
+        except HostFailure as exc:
+            discard(host)
+            return CommandResult(-1, str(exc))
+        return _finish_command(host, name, pid, deadline, label, timeout)
+    zygote = _zygote()
     spawned = zygote.request(
-        "spawn", tree=str(tree_root()), owner=os.environ.get(OWNER_ENV, ""),
-        module=module, args=args, env=env, writable=writable_paths(env),
+        "spawn", tree=str(tree_root()), owner=_owner(), module=module, args=args, env=env,
+        writable=writable_paths(env),
     )  # fmt: skip
-    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = zygote.request("status", pid=spawned["pid"])
         if not status["alive"]:
@@ -133,4 +362,4 @@ def run_remote_command(module: str, args: list[str], env: dict[str, str], timeou
             return CommandResult(status["exit"], status["log"])
         time.sleep(0.02)
     final = zygote.request("kill", pid=spawned["pid"])
-    return CommandResult(-1, f"Timeout: python -m {module} did not finish within {timeout:g} s\n{final['log']}")
+    return CommandResult(-1, f"Timeout: {label} did not finish within {timeout:g} s\n{final['log']}")

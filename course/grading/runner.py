@@ -1,10 +1,11 @@
 """``course grade``: grade many submissions in one batch, in parallel, each in its own sandboxes.
 
 For every submission the grader builds a tree whose ``labs/`` is that submission
-and whose other files come from the instructor's checkout. The checks run in a
-trusted pytest process that never imports learner code: each check asks the zygote
-for a fresh sandboxed app and talks to it over a unix socket. Scores come only from
-the trusted process's own report.
+and whose other files come from the instructor's checkout. The checks run in
+trusted pytest workers (``batch``) that never import learner code: each check asks
+a sandboxed lab host for a fresh app and talks to it over a unix socket. Workers
+take submissions from a queue, so pytest starts ``-j`` times per batch, not once per
+learner. Scores come only from the trusted workers' own reports.
 """
 
 from __future__ import annotations
@@ -17,20 +18,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import select
-from ..layout import ROOT_ENV, Exercise, find_lesson, lesson_of_module
+from ..layout import Exercise, checkout_root, find_lesson, lesson_of_module
 from ..tree import link_tree
-from .remote import OWNER_ENV, START_TIMEOUT_ENV
+from .remote import START_TIMEOUT_ENV
 from .reports import CheckOutcome, check_title
 from .sandbox import Limits
 from .submission import Submission, materialise
 from .zygote import SOCKET_ENV, Zygote
 
 HIDDEN_PACKAGE = "hidden_checks"
+POLL = 0.05
+WORKER_EXIT = 30.0
 
 
 @dataclass
@@ -48,12 +50,10 @@ def _selected(options: GradeOptions) -> tuple[Exercise, ...]:
     return select(options.exercises or options.lessons)
 
 
-def _hidden_modules(source: Path | None, base: Path) -> list[Path]:
+def _hidden_modules(source: Path | None, private: Path) -> list[Path]:
     """A root-only copy of the instructor's hidden checks, as a package pytest can import."""
     if source is None:
         return []
-    private = base / "trusted"
-    private.mkdir(mode=0o700)
     package = private / HIDDEN_PACKAGE
     shutil.copytree(source, package, ignore=shutil.ignore_patterns("__pycache__", "conftest.py"))
     (package / "__init__.py").touch()
@@ -89,16 +89,48 @@ def _outcomes(name: str, report: Path, exercises: Sequence[Exercise], reason: st
     return outcomes
 
 
+class GradingError(Exception):
+    """The grader itself failed (not a learner's code): ``course grade`` exits non-zero."""
+
+
+@dataclass
+class Job:
+    submission: Submission
+    path: Path
+    report: Path
+    done: Path
+
+    def reason(self, default: str) -> str:
+        try:
+            return json.loads(self.done.read_text(encoding="utf-8"))["reason"] or default
+        except (OSError, ValueError, KeyError):
+            return default
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    claims: Path
+    log: Path
+
+
 class Grader:
+    """One grading run: a zygote for sandboxes, a queue of jobs, trusted pytest workers."""
+
     def __init__(self, options: GradeOptions) -> None:
         self.options = options
         self.base = Path(tempfile.mkdtemp(prefix="course-grade-"))
         self.base.chmod(0o711)  # sandboxes pass through to their own directories only
+        self.trusted = self.base / "trusted"
+        self.trusted.mkdir(mode=0o700)
+        self.queue = self.trusted / "queue"
+        self.queue.mkdir()
         self.zygote = Zygote(self.base / "zygote", options.limits)
         self.hidden: list[Path] = []
+        self.workers = 0
 
     def __enter__(self) -> Grader:
-        self.hidden = _hidden_modules(self.options.hidden, self.base)
+        self.hidden = _hidden_modules(self.options.hidden, self.trusted)
         self.socket = self.zygote.start()
         return self
 
@@ -109,41 +141,77 @@ class Grader:
     def prepare(self, index: int, path: Path) -> Submission:
         return materialise(path, self.base / "submissions" / f"{index:04d}")
 
-    def grade(self, submission: Submission) -> list[CheckOutcome]:
-        exercises = _selected(self.options)
+    def enqueue(self, index: int, submission: Submission) -> Job:
         tree = self.base / "trees" / submission.name
         tree.mkdir(parents=True)
         tree.chmod(0o755)
         link_tree(tree, submission.labs)
-        report = self.base / "trusted-reports" / f"{submission.name}.json"
-        report.parent.mkdir(mode=0o700, exist_ok=True)
-        modules = sorted({find_lesson(str(exercise.lesson)).check_module for exercise in exercises})
+        reports = self.trusted / "reports" / submission.name
+        reports.mkdir(parents=True)
+        job = Job(submission, self.queue / f"{index:04d}.json", reports / "report.json", reports / "done.json")
+        payload = {"name": submission.name, "tree": str(tree), "report": str(job.report), "done": str(job.done)}
+        job.path.write_text(json.dumps(payload), encoding="utf-8")
+        return job
+
+    def start_worker(self) -> Worker:
+        """A trusted pytest process that grades queued jobs until the queue is empty."""
+        self.workers += 1
+        claims = self.trusted / "claims" / str(self.workers)
+        log = self.trusted / f"worker-{self.workers}.log"
+        exercises = _selected(self.options)
+        modules = sorted({str(checkout_root() / find_lesson(str(e.lesson)).check_module) for e in exercises})
         # Hidden checks of the lessons being graded: same module names as the public ones.
         hidden = [str(path) for path in self.hidden if path.name in {Path(module).name for module in modules}]
         timeout = self.options.check_timeout
         command = [
             sys.executable, "-P", "-m", "pytest", "-q", "--no-header", "--noconftest",
-            "-p", "anyio.pytest_plugin", "-p", "pytest_timeout", "-o", "console_output_style=classic",
+            "-p", "anyio.pytest_plugin", "-p", "pytest_timeout", "-p", "course.grading.batch",
+            "-o", "console_output_style=classic",
             f"--course-check-timeout={timeout:g}", f"--timeout={timeout + 10:g}", "--timeout-method=thread",
-            f"--course-report={report}", *modules, *hidden,
+            f"--grade-queue={self.queue}", f"--grade-claims={claims}",
+            f"--grade-submission-timeout={self.options.submission_timeout:g}", *modules, *hidden,
         ]  # fmt: skip
-        if self.options.exercises:
-            command += [f"--course-exercise={exercise.id}" for exercise in exercises]
-        env = {**os.environ, ROOT_ENV: str(tree), SOCKET_ENV: str(self.zygote.path), OWNER_ENV: submission.name}
-        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        env["COURSE_MODE"] = "embedded"
-        env[START_TIMEOUT_ENV] = f"{timeout:g}"
-        reason = "the check did not report"
+        command += [f"--course-exercise={exercise.id}" for exercise in exercises] if self.options.exercises else []
+        env = {**os.environ, SOCKET_ENV: str(self.zygote.path), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        env.update({"COURSE_MODE": "embedded", START_TIMEOUT_ENV: f"{timeout:g}"})
+        with open(log, "wb") as output:
+            process = subprocess.Popen(command, cwd=checkout_root(), env=env, stdout=output, stderr=subprocess.STDOUT)
+        return Worker(process, claims, log)
+
+    def run(self, jobs: Sequence[Job], progress: Callable[[str], None]) -> None:
+        """Grade every queued job; a worker that dies costs only the submission it was grading."""
+        pending = {job.done: job for job in jobs}
+        started = {job.done: time.perf_counter() for job in jobs}
+        workers = [self.start_worker() for _ in range(min(max(1, self.options.jobs), len(jobs)))]
         try:
-            subprocess.run(
-                command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                timeout=self.options.submission_timeout,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            reason = f"Timeout: the submission's checks did not finish within {self.options.submission_timeout:g} s"
+            while pending:
+                time.sleep(POLL)
+                for done in [done for done in pending if done.exists()]:
+                    job = pending.pop(done)
+                    progress(f"{job.submission.name} ({time.perf_counter() - started[done]:.1f} s)")
+                for worker in [worker for worker in workers if worker.process.poll() is not None]:
+                    workers.remove(worker)
+                    self._after_exit(worker, pending)
+                    if pending and any(self.queue.glob("*.json")) and len(workers) < max(1, self.options.jobs):
+                        workers.append(self.start_worker())
+                if pending and not workers:
+                    raise GradingError("the grading workers stopped with submissions left to grade")
         finally:
-            self.socket.request("kill_owner", owner=submission.name)
-        return _outcomes(submission.name, report, exercises, reason)
+            for worker in workers:  # each leaves once the queue is empty; none outlives the run
+                try:
+                    worker.process.wait(WORKER_EXIT)
+                except subprocess.TimeoutExpired:
+                    worker.process.kill()
+                    worker.process.wait()
+
+    def _after_exit(self, worker: Worker, pending: dict[Path, Job]) -> None:
+        abandoned = [job for job in pending.values() if (worker.claims / job.path.name).exists()]
+        for job in abandoned:  # it died while grading this one: a check hung or crashed it
+            reason = "the grader's check process stopped while grading this submission (a check hung past its timeout?)"
+            job.done.write_text(json.dumps({"reason": reason}), encoding="utf-8")
+        if worker.process.returncode != 0 and not abandoned and any(self.queue.glob("*.json")):
+            tail = worker.log.read_text(errors="replace")[-3000:]
+            raise GradingError(f"a grading worker failed before grading anything (exit {worker.process.returncode}):\n{tail}")
 
 
 def grade_all(
@@ -152,21 +220,18 @@ def grade_all(
     progress: Callable[[str], None] = lambda name: None,
 ) -> list[CheckOutcome]:
     """Grade every submission; a broken one costs its own points only."""
-    outcomes: list[CheckOutcome] = []
+    exercises = _selected(options)
     with Grader(options) as grader:
         submissions = [grader.prepare(index, path) for index, path in enumerate(paths)]
         names = [submission.name for submission in submissions]
         duplicates = {name for name in names if names.count(name) > 1}
         if duplicates:
             raise ValueError(f"two submissions share a name: {', '.join(sorted(duplicates))}")
-
-        def one(submission: Submission) -> list[CheckOutcome]:
-            started = time.perf_counter()
-            result = grader.grade(submission)
-            progress(f"{submission.name} ({time.perf_counter() - started:.1f} s)")
-            return result
-
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            for result in pool.map(one, submissions):
-                outcomes.extend(result)
+        jobs = [grader.enqueue(index, submission) for index, submission in enumerate(submissions)]
+        if jobs:
+            grader.run(jobs, progress)
+        outcomes: list[CheckOutcome] = []
+        for job in jobs:
+            reason = job.reason("the check did not report")
+            outcomes.extend(_outcomes(job.submission.name, job.report, exercises, reason))
     return outcomes

@@ -94,6 +94,19 @@ def enter(workdir: Path, tree: Path, uid: int | None, limits: Limits, env: dict[
         os._exit(70)
 
 
+def grant(paths: list[Path], uid: int) -> None:
+    """Give ``uid`` the directories ``paths`` and everything in them.
+
+    A sandbox that wrote there before may have left links to files it must not own,
+    so links are changed themselves, never followed.
+    """
+    for path in paths:
+        os.chown(path, uid, uid, follow_symlinks=False)
+        for directory, subdirectories, files in os.walk(path):
+            for name in subdirectories + files:
+                os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
+
+
 def processes_of(uid: int) -> list[int]:
     """Every living process that runs as ``uid``."""
     found = []

@@ -6,20 +6,22 @@ child enters the sandbox (``sandbox.enter``) before it loads any learner code.
 The zygote speaks JSON lines on a unix socket that only its owner can open; it is
 single-threaded, so forking is safe.
 
-Requests: ``spawn`` (an app served on a unix socket, or a command), ``status``,
-``kill``, ``kill_owner``. Only trusted code (the grader and its checks) talks to it.
+Requests: ``spawn`` (a lab host, see ``lab_host``, or a command), ``grant``,
+``status``, ``kill``, ``kill_owner``. Only trusted code (the grader and its checks) talks to it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import os
 import runpy
 import selectors
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, is_root, kill_all
+from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, grant, is_root, kill_all
 
 SOCKET_ENV = "COURSE_GRADE_ZYGOTE"
 UID_LOCKS = Path(tempfile.gettempdir()) / "course-sandbox-uids"
@@ -38,7 +40,8 @@ REQUEST_TIMEOUT = 30.0
 PREWARMED = (
     "fastapi", "starlette.applications", "pydantic", "pydantic_settings", "sqlmodel", "sqlalchemy",
     "httpx", "anyio", "uvicorn", "uvicorn.protocols.http.h11_impl", "uvicorn.lifespan.on",
-    "asgi_lifespan", "alembic.config", "alembic.command", "course.harness", "course.resources",
+    "asgi_lifespan", "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
+    "course.harness", "course.resources", "course.grading.lab_host",
 )  # fmt: skip
 # Never imported ahead: they open windows or browsers, or are not for this platform.
 STDLIB_SKIPPED = frozenset({
@@ -82,14 +85,22 @@ class Sandbox:
     exit: int | None = None
 
 
-def log_tail(workdir: Path) -> str:
+def log_tail(path: Path) -> str:
+    """The end of a sandbox's log file.
+
+    The sandbox owns its directory and may have swapped the log for a link to a secret
+    or a FIFO that blocks: only a regular file is read, and no link is followed.
+    """
     try:
-        with open(workdir / "output.log", "rb") as log:
-            log.seek(0, os.SEEK_END)
-            log.seek(max(0, log.tell() - LOG_TAIL))
-            return log.read().decode(errors="replace")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ""
+    with open(descriptor, "rb") as log:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return ""
+        log.seek(0, os.SEEK_END)
+        log.seek(max(0, log.tell() - LOG_TAIL))
+        return log.read().decode(errors="replace")
 
 
 class Server:
@@ -101,6 +112,9 @@ class Server:
 
     def serve(self) -> None:
         prewarm()
+        # Forked children share the warm heap copy-on-write; a collection in one would
+        # write to every object it scans and copy the lot.
+        gc.freeze()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(str(self.path))
         os.chmod(self.path, 0o600)
@@ -153,11 +167,7 @@ class Server:
         workdir.mkdir(mode=0o700)
         if uid is not None:
             kill_all(uid)  # a previous holder of this uid leaves nothing behind
-            os.chown(workdir, uid, uid)
-            for path in (Path(p) for p in writable or []):  # and what was written there before
-                for item in [path, *path.rglob("*")]:
-                    os.chown(item, uid, uid)
-        socket_path = workdir / "app.sock"
+            grant([workdir, *map(Path, writable or [])], uid)
         pid = os.fork()
         if pid == 0:  # the child never returns into the server's loop
             code = 0
@@ -167,9 +177,9 @@ class Server:
                     sys.argv = [module, *(args or [])]
                     runpy.run_module(module, run_name="__main__", alter_sys=True)
                 else:
-                    from .app_server import run
+                    from .lab_host import run
 
-                    run(lesson or "", str(socket_path))
+                    run(lesson or "", str(workdir), env or {})
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
             except BaseException:  # noqa: BLE001 - report, then leave
@@ -178,7 +188,7 @@ class Server:
             finally:
                 os._exit(code)
         self.sandboxes[pid] = Sandbox(pid, uid, workdir, owner)
-        return {"pid": pid, "socket": str(socket_path), "workdir": str(workdir)}
+        return {"pid": pid, "uid": uid, "workdir": str(workdir)}
 
     def _claim_uid(self) -> int:
         """A uid no other sandbox on this machine holds, even one of another grader's zygote."""
@@ -199,10 +209,17 @@ class Server:
         if sandbox.uid is not None and (lock := self.uid_locks.pop(sandbox.uid, None)) is not None:
             os.close(lock)
 
+    def op_grant(self, pid: int, paths: list[str]) -> dict[str, Any]:
+        """Let a running sandbox write to more directories (a database a check made for it)."""
+        uid = self.sandboxes[pid].uid
+        if uid is not None:
+            grant(list(map(Path, paths)), uid)
+        return {"granted": len(paths)}
+
     def op_status(self, pid: int) -> dict[str, Any]:
         self._reap()
         sandbox = self.sandboxes[pid]
-        return {"alive": sandbox.exit is None, "exit": sandbox.exit, "log": log_tail(sandbox.workdir)}
+        return {"alive": sandbox.exit is None, "exit": sandbox.exit, "log": log_tail(sandbox.workdir / "output.log")}
 
     def op_kill(self, pid: int) -> dict[str, Any]:
         sandbox = self.sandboxes.pop(pid)
@@ -211,7 +228,7 @@ class Server:
             with contextlib.suppress(ChildProcessError):
                 _, status = os.waitpid(sandbox.pid, 0)
                 sandbox.exit = os.waitstatus_to_exitcode(status)
-        reply = {"exit": sandbox.exit, "log": log_tail(sandbox.workdir)}
+        reply = {"exit": sandbox.exit, "log": log_tail(sandbox.workdir / "output.log")}
         shutil.rmtree(sandbox.workdir, ignore_errors=True)
         self._release(sandbox)
         return reply

@@ -1,6 +1,8 @@
 """course submit and course grade: honest scores, the same verdicts as self-checks, and a cheat battery."""
 
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -16,6 +18,7 @@ from course.grading.reports import write_reports
 from course.grading.runner import GradeOptions, grade_all
 from course.grading.sandbox import FIRST_UID, UID_COUNT, is_root, processes_of
 from course.grading.submission import MANIFEST, pack
+from course.grading.zygote import UID_LOCKS
 from course.layout import checkout_root, lessons
 from course.settings import get_settings
 
@@ -113,7 +116,7 @@ CHEATS: dict[str, dict[str, str]] = {
     "fake-results": _trick(
         "import glob, json, os\n"
         "fake = json.dumps({'checks': [{'nodeid': 'x', 'exercise': '1.1', 'outcome': 'passed'}]})\n"
-        "for pattern in ('/tmp/course-grade-*/trusted-reports/*.json', '/tmp/course-grade-*/trusted-reports/x.json',\n"
+        "for pattern in ('/tmp/course-grade-*/trusted/reports/*/*.json', '/tmp/course-grade-*/trusted/x.json',\n"
         "                '/tmp/gradebook.csv', os.path.join(os.environ.get('COURSE_ROOT', '/'), '..', 'results.json')):\n"
         "    for path in glob.glob(pattern) or [pattern]:\n"
         "        try:\n            open(path, 'w').write(fake)\n        except OSError:\n            pass\n"
@@ -144,12 +147,28 @@ CHEATS: dict[str, dict[str, str]] = {
         "        s.sendall(b'SET course:cheat:reached yes\\r\\n') if port == 6379 else None\n        s.close()\n"
         "    except OSError:\n        pass\n"
     ),
+    "log-link": _trick(  # the grader quotes a failed start's log: make the log a secret
+        "import os\nlog = os.path.join(os.environ['HOME'], 'output.log')\nos.remove(log)\n"
+        "os.symlink('/etc/shadow', log)\nraise SystemExit(1)\n"
+    ),
     "always-200": {
         f"{LESSON01}/app.py": "from fastapi import FastAPI\n\n\ndef create_app():\n    app = FastAPI()\n\n"
         "    @app.api_route('/{path:path}', methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'])\n"
         "    async def anything(path: str):\n        return {}\n\n    return app\n\n\napp = create_app()\n",
     },
 }
+
+
+def uid_held(uid: int) -> bool:
+    """Whether a running grader's zygote holds this sandbox uid."""
+    lock = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(lock)  # closing drops the lock again
+    return False
 
 
 def test_the_cheat_battery_earns_nothing_and_leaves_the_batch_intact(tmp_path: Path) -> None:
@@ -170,18 +189,20 @@ def test_the_cheat_battery_earns_nothing_and_leaves_the_batch_intact(tmp_path: P
     for written in (tmp_path / "grades").rglob("*.*"):
         text = written.read_text()
         assert HIDDEN_TOKEN not in text and "GET /answer returns" not in text, f"{written.name} reveals the hidden check"
+        assert "root:" not in text, f"{written.name} quotes /etc/shadow"
     if get_settings().services != "skip":
         try:
             reached = redis.Redis.from_url(get_settings().redis_url, socket_timeout=2).get("course:cheat:reached")
         except redis.RedisError:
             reached = None
         assert reached is None, "a sandboxed app reached this machine's Redis"
-    survivors = [uid for uid in range(FIRST_UID, FIRST_UID + UID_COUNT) if processes_of(uid)] if is_root() else []
+    # Other tests grade at the same time: a uid another zygote holds is theirs, not a leftover.
+    survivors = [uid for uid in range(FIRST_UID, FIRST_UID + UID_COUNT) if processes_of(uid) and not uid_held(uid)]
+    survivors = survivors if is_root() else []
     assert not survivors, f"processes of sandbox uids {survivors} outlived the grading"
 
 
 def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: Path) -> None:
-    import os
     import signal
     import sys
 

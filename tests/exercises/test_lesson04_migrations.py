@@ -79,7 +79,7 @@ class MigratedDatabase:
         """``alembic -c labs/lesson04_migrations/alembic.ini <args>`` on this database: exit code and output."""
         argv = ["-c", f"labs/{LESSON}/alembic.ini", *args]
         env = {URL_VARIABLE: self.url}
-        command = functools.partial(run_lab_command, "alembic", argv, env=env, timeout=self.timeout)
+        command = functools.partial(run_lab_command, "alembic", argv, env=env, timeout=self.timeout, lesson=LESSON)
         # A check that runs out of time stops waiting; the command ends at its own timeout.
         result = await anyio.to_thread.run_sync(command, abandon_on_cancel=True)
         return result.returncode, result.output

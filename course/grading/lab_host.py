@@ -1,0 +1,175 @@
+"""Inside a sandbox: import the learner's lab once, then fork a fresh process per check.
+
+The zygote forks a sandbox and this module runs in it (after ``sandbox.enter``), so
+the learner's code is imported here for the first time, with no network, no
+secrets and its own limits. Importing a lab costs far more than forking, so the
+host keeps the imported modules and answers the trusted side on ``host.sock``:
+
+- ``serve``: fork a child that creates a new app and serves it on ``NAME.sock``;
+- ``run``: fork a child that runs ``python -m MODULE ARGS`` (Alembic, say);
+- ``status`` and ``stop`` for those children.
+
+Apps come from a host that imported the lab with no extra environment, and each
+app gets its check's environment just before the factory runs, as in-process
+``create_app(env=...)`` does. A command runs in a host that imported the lab under
+the command's environment, as ``python -m`` would.
+
+Each child writes its output to ``NAME.log`` and leads its own process group, so
+stopping it stops whatever it started. The trusted side names every file, checks
+who owns a socket before it talks to it, and judges only from outside; a learner
+who subverts the host only spoils their own answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import re
+import runpy
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+HOST_SOCKET = "host.sock"
+SAFE_CHILD_NAME = re.compile(r"^[a-z]+-\d+$")
+
+
+def _child_output(path: Path) -> None:
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+
+
+def _serve_app(module: Any, socket_path: str) -> None:
+    import uvicorn
+
+    from ..statements import StatementCounter
+
+    app = StatementCounter(module.create_app())
+    config = uvicorn.Config(app, uds=socket_path, lifespan="on", log_level="warning", access_log=False)
+    uvicorn.Server(config).run()
+
+
+def _run_module(name: str, args: list[str]) -> None:
+    sys.argv = [name, *args]
+    runpy.run_module(name, run_name="__main__", alter_sys=True)
+
+
+class Host:
+    def __init__(self, lesson: str, workdir: Path, env: dict[str, str]) -> None:
+        from ..harness import import_lab
+
+        self.workdir = workdir
+        self.module = import_lab(lesson, fresh=False)  # the learner's code runs from here on
+        if not env:  # the host that serves apps; a command's host only imports, as python -m would
+            self.warm_up()
+        gc.freeze()  # as in the zygote: children share this heap copy-on-write
+        self.children: dict[int, int | None] = {}
+
+    def warm_up(self) -> None:
+        """Do once what every forked child would otherwise do first, each on its own.
+
+        Building an app and running its lifespan fill FastAPI's, pydantic's and
+        SQLAlchemy's caches, which every child then shares, as the checks' apps share
+        one interpreter in-process. What fails here fails again, and is told, in the child.
+        """
+        import asyncio
+
+        from asgi_lifespan import LifespanManager
+
+        from ..harness import LIFESPAN_TIMEOUT
+
+        async def start_and_stop() -> None:
+            async with LifespanManager(self.module.create_app()):
+                pass
+
+        with contextlib.suppress(Exception):
+            asyncio.run(asyncio.wait_for(start_and_stop(), LIFESPAN_TIMEOUT))
+
+    def serve_forever(self) -> None:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.workdir / HOST_SOCKET))
+        listener.listen(16)
+        while True:
+            connection, _ = listener.accept()
+            with connection, contextlib.suppress(OSError, ValueError):  # a probe, or a bad request
+                self._answer(connection)
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection.makefile("rwb") as stream:
+            line = stream.readline()
+            if not line:  # the trusted side only looked whether the host listens
+                return
+            request = json.loads(line)
+            op = request.pop("op")
+            try:
+                reply = getattr(self, f"op_{op}")(**request)
+            except Exception as exc:  # noqa: BLE001 - a bad request must not stop the host
+                reply = {"error": repr(exc)}
+            stream.write(json.dumps(reply).encode() + b"\n")
+            stream.flush()
+
+    def _fork(self, name: str, work: Any) -> dict[str, Any]:
+        if not SAFE_CHILD_NAME.match(name):
+            raise ValueError(f"bad child name {name!r}")
+        pid = os.fork()
+        if pid == 0:  # the child never returns into the host's loop
+            code = 0
+            try:
+                os.setpgid(0, 0)
+                _child_output(self.workdir / f"{name}.log")
+                sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
+                sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+                work()
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            except BaseException:  # noqa: BLE001 - report, then leave
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        with contextlib.suppress(OSError):  # as the child does: whoever runs first wins the race
+            os.setpgid(pid, pid)
+        self.children[pid] = None
+        return {"pid": pid}
+
+    def op_serve(self, name: str, env: dict[str, str]) -> dict[str, Any]:
+        def work() -> None:
+            os.environ.update(env)
+            _serve_app(self.module, str(self.workdir / f"{name}.sock"))
+
+        return self._fork(name, work)
+
+    def op_run(self, name: str, module: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
+        def work() -> None:
+            os.environ.update(env)
+            _run_module(module, args)
+
+        return self._fork(name, work)
+
+    def op_status(self, pid: int) -> dict[str, Any]:
+        if self.children[pid] is None:
+            with contextlib.suppress(ChildProcessError):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    self.children[pid] = os.waitstatus_to_exitcode(status)
+        return {"alive": self.children[pid] is None, "exit": self.children[pid]}
+
+    def op_stop(self, pid: int) -> dict[str, Any]:
+        if self.children.get(pid, 0) is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(pid, 0)
+                self.children[pid] = os.waitstatus_to_exitcode(status)
+        return {"exit": self.children.pop(pid, None)}
+
+
+def run(lesson: str, workdir: str, env: dict[str, str]) -> None:
+    Host(lesson, Path(workdir), env).serve_forever()
