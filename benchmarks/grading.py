@@ -1,6 +1,7 @@
 """Grading benchmark: prints a table and writes artifacts/bench-grading.json.
 
-- sandbox overhead per app start (fork from the zygote to a serving socket, and kill);
+- sandbox overhead per app start: a lab host from the zygote (fork, sandbox, import the
+  lab), and a fresh app forked from that host to a serving socket;
 - seconds per submission for all lessons at -j 1 and -j 2 (copies of the solutions);
 - the time to grade 50 copies of the solutions at -j 2.
 
@@ -22,34 +23,45 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from course.grading import remote
+from course.grading.remote import OWNER_ENV
 from course.grading.runner import GradeOptions, grade_all
 from course.grading.sandbox import Limits
-from course.grading.zygote import Zygote
-from course.layout import checkout_root, lessons
+from course.grading.zygote import SOCKET_ENV, Zygote
+from course.layout import ROOT_ENV, checkout_root, lessons
 from course.tree import implementation_tree
 
-LESSON = "lesson01_endpoints"
+LESSON = "lesson05_rest"  # the heaviest lab to import
 
 
-def sandbox_start(runs: int) -> float:
+def sandbox_start(runs: int) -> tuple[float, float]:
+    """Medians: a lab host from the zygote (fork, sandbox, import), and an app from a host (fork to serving)."""
     base = Path(tempfile.mkdtemp(prefix="course-bench-"))
     base.chmod(0o711)
     zygote = Zygote(base / "zygote", Limits())
-    client = zygote.start()
-    times = []
+    zygote.start()
+    hosts, apps = [], []
+    saved = dict(os.environ)
     try:
         with implementation_tree("solutions") as root:
             root.chmod(0o755)
-            for _ in range(runs):
+            os.environ.update({SOCKET_ENV: str(zygote.path), ROOT_ENV: str(root)})
+            for run in range(runs):
+                os.environ[OWNER_ENV] = f"bench-{run}"
                 started = time.perf_counter()
-                spawned = client.request("spawn", tree=str(root), owner="bench", lesson=LESSON, env={})
-                while not os.path.exists(spawned["socket"]):
-                    time.sleep(0.002)
-                client.request("kill", pid=spawned["pid"])
-                times.append(time.perf_counter() - started)
+                remote.lab_host(LESSON, {}, time.monotonic() + 30)
+                hosts.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                host, _, pid = remote._serve(LESSON, {})
+                apps.append(time.perf_counter() - started)
+                remote._stop(host, pid)
+                remote.discard(host)
+                remote.forget(f"bench-{run}")
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         zygote.stop()
-    return statistics.median(times)
+    return statistics.median(hosts), statistics.median(apps)
 
 
 def grade_copies(count: int, jobs: int) -> float:
@@ -77,13 +89,17 @@ def main() -> None:
     lesson_count = len(lessons())
     per_j1 = grade_copies(4, 1) / 4
     per_j2 = grade_copies(4, 2) / 4
+    one_j2 = grade_copies(1, 2)  # alone: its lessons share both workers
     many = grade_copies(args.many, 2)
+    host_start, app_start = sandbox_start(10)
     results = {
         "lessons": lesson_count,
-        "sandbox_start_median_s": round(sandbox_start(20), 4),
+        "lab_host_start_median_s (lesson 05)": round(host_start, 4),
+        "app_start_from_host_median_s (lesson 05)": round(app_start, 4),
         "seconds_per_submission_j1": round(per_j1, 3),
         "seconds_per_submission_j2": round(per_j2, 3),
         "seconds_per_lesson_per_submission_j2": round(per_j2 / lesson_count, 3),
+        "seconds_one_submission_alone_j2 (with start-up)": round(one_j2, 3),
         f"seconds_for_{args.many}_submissions_j2": round(many, 1),
     }
     table = Table(title="grading")

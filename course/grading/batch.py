@@ -2,14 +2,15 @@
 
 Starting pytest and collecting the checks costs more than grading one lesson, so a
 worker does it once and then runs the collected checks again for every submission
-it claims: ``COURSE_ROOT`` names that submission's tree, and its report gets a file
-of its own. Learner code never runs here (the checks reach sandboxes through
+it claims. A job is one lesson of one submission, so a submission's lessons run on
+all workers at once: ``COURSE_ROOT`` names the submission's tree, and each job's
+report gets a file of its own. Learner code never runs here (the checks reach sandboxes through
 ``remote``), so one worker can grade many learners without any of them touching
 another's results.
 
 A job is a JSON file in the queue directory; a worker claims one by renaming it
 into its own directory, which only one worker can win, and marks it done by
-writing ``done.json`` beside its report.
+writing the done file the job names.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from ..layout import ROOT_ENV
+from ..layout import ROOT_ENV, lesson_of_module
 from ..pytest_plugin import APP_ERRORS, reset_report
 from . import remote
 from .zygote import SOCKET_ENV, Client
@@ -53,17 +54,29 @@ def claimed_jobs(queue: Path, claims: Path) -> Iterator[Path]:
             return
 
 
-def run_submission(session: pytest.Session, job: dict[str, Any], timeout: float) -> str | None:
-    """Run every collected check against one submission; why it stopped early, if it did."""
+def _lesson_of(item: pytest.Item) -> str | None:
+    return lesson_of_module(getattr(getattr(item, "module", None), "__name__", ""))
+
+
+def submission_deadline(marker: Path, timeout: float) -> float:
+    """When the submission's time is up: its lessons may run on several workers, one clock for all."""
+    with contextlib.suppress(FileExistsError), open(marker, "x", encoding="utf-8") as first:
+        first.write(str(time.time()))
+    return float(marker.read_text(encoding="utf-8")) + timeout
+
+
+def run_job(session: pytest.Session, job: dict[str, Any], timeout: float) -> str | None:
+    """Run one lesson's collected checks against one submission; why it stopped early, if it did."""
     config = session.config
+    owner = f"{job['name']}/{job['lesson']}"
     os.environ[ROOT_ENV] = job["tree"]
-    os.environ[remote.OWNER_ENV] = job["name"]
+    os.environ[remote.OWNER_ENV] = owner
     reset_report(config, job["report"])
-    deadline = time.monotonic() + timeout
-    items = session.items
+    deadline = submission_deadline(Path(job["started"]), timeout)
+    items = [item for item in session.items if _lesson_of(item) == job["lesson"]]
     try:
         for index, item in enumerate(items):
-            if time.monotonic() > deadline:
+            if time.time() > deadline:
                 session._setupstate.teardown_exact(None)
                 return f"Timeout: the submission's checks did not finish within {timeout:g} s"
             item.stash[APP_ERRORS] = []
@@ -72,8 +85,8 @@ def run_submission(session: pytest.Session, job: dict[str, Any], timeout: float)
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=next_item)
     finally:
         with contextlib.suppress(OSError, RuntimeError):
-            Client(os.environ[SOCKET_ENV]).request("kill_owner", owner=job["name"])
-        remote.forget(job["name"])
+            Client(os.environ[SOCKET_ENV]).request("kill_owner", owner=owner)
+        remote.forget(owner)
     return None
 
 
@@ -87,7 +100,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     timeout = session.config.getoption("grade_submission_timeout")
     for claimed in claimed_jobs(Path(queue), Path(session.config.getoption("grade_claims"))):
         job = json.loads(claimed.read_text(encoding="utf-8"))
-        reason = run_submission(session, job, timeout)
+        reason = run_job(session, job, timeout)
         Path(job["done"]).write_text(json.dumps({"reason": reason}), encoding="utf-8")
     reset_report(session.config, None)
     return True

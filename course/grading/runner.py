@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +90,23 @@ def _outcomes(name: str, report: Path, exercises: Sequence[Exercise], reason: st
     return outcomes
 
 
+def scratch_root() -> str | None:
+    """Memory-backed scratch space when the machine has it: labs' SQLite files sync on every commit."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 class GradingError(Exception):
     """The grader itself failed (not a learner's code): ``course grade`` exits non-zero."""
 
 
 @dataclass
 class Job:
+    """One lesson of one submission: the unit a worker claims, so lessons run side by side."""
+
     submission: Submission
+    lesson: str
+    exercises: tuple[Exercise, ...]
     path: Path
     report: Path
     done: Path
@@ -119,8 +130,10 @@ class Grader:
 
     def __init__(self, options: GradeOptions) -> None:
         self.options = options
-        self.base = Path(tempfile.mkdtemp(prefix="course-grade-"))
+        self.base = Path(tempfile.mkdtemp(prefix="course-grade-", dir=scratch_root()))
         self.base.chmod(0o711)  # sandboxes pass through to their own directories only
+        self.scratch = self.base / "scratch"  # the trusted workers' databases, which sandboxes may be granted
+        self.scratch.mkdir(mode=0o711)
         self.trusted = self.base / "trusted"
         self.trusted.mkdir(mode=0o700)
         self.queue = self.trusted / "queue"
@@ -141,17 +154,27 @@ class Grader:
     def prepare(self, index: int, path: Path) -> Submission:
         return materialise(path, self.base / "submissions" / f"{index:04d}")
 
-    def enqueue(self, index: int, submission: Submission) -> Job:
+    def enqueue(self, index: int, submission: Submission) -> list[Job]:
         tree = self.base / "trees" / submission.name
         tree.mkdir(parents=True)
         tree.chmod(0o755)
         link_tree(tree, submission.labs)
         reports = self.trusted / "reports" / submission.name
         reports.mkdir(parents=True)
-        job = Job(submission, self.queue / f"{index:04d}.json", reports / "report.json", reports / "done.json")
-        payload = {"name": submission.name, "tree": str(tree), "report": str(job.report), "done": str(job.done)}
-        job.path.write_text(json.dumps(payload), encoding="utf-8")
-        return job
+        jobs = []
+        selected = _selected(self.options)
+        for lesson in sorted({find_lesson(str(e.lesson)) for e in selected}, key=lambda lesson: lesson.number):
+            exercises = tuple(e for e in selected if e.lesson == lesson.number)
+            path = self.queue / f"{index:04d}-{lesson.number:02d}.json"
+            job = Job(submission, lesson.package, exercises, path, reports / f"{lesson.package}.json",
+                      reports / f"{lesson.package}.done")  # fmt: skip
+            payload = {
+                "name": submission.name, "lesson": lesson.package, "tree": str(tree), "report": str(job.report),
+                "done": str(job.done), "started": str(reports / "started"),
+            }  # fmt: skip
+            path.write_text(json.dumps(payload), encoding="utf-8")
+            jobs.append(job)
+        return jobs
 
     def start_worker(self) -> Worker:
         """A trusted pytest process that grades queued jobs until the queue is empty."""
@@ -173,7 +196,7 @@ class Grader:
         ]  # fmt: skip
         command += [f"--course-exercise={exercise.id}" for exercise in exercises] if self.options.exercises else []
         env = {**os.environ, SOCKET_ENV: str(self.zygote.path), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        env.update({"COURSE_MODE": "embedded", START_TIMEOUT_ENV: f"{timeout:g}"})
+        env.update({"COURSE_MODE": "embedded", START_TIMEOUT_ENV: f"{timeout:g}", "TMPDIR": str(self.scratch)})
         with open(log, "wb") as output:
             process = subprocess.Popen(command, cwd=checkout_root(), env=env, stdout=output, stderr=subprocess.STDOUT)
         return Worker(process, claims, log)
@@ -181,14 +204,17 @@ class Grader:
     def run(self, jobs: Sequence[Job], progress: Callable[[str], None]) -> None:
         """Grade every queued job; a worker that dies costs only the submission it was grading."""
         pending = {job.done: job for job in jobs}
-        started = {job.done: time.perf_counter() for job in jobs}
+        left = Counter(job.submission.name for job in jobs)
+        started = time.perf_counter()
         workers = [self.start_worker() for _ in range(min(max(1, self.options.jobs), len(jobs)))]
         try:
             while pending:
                 time.sleep(POLL)
                 for done in [done for done in pending if done.exists()]:
-                    job = pending.pop(done)
-                    progress(f"{job.submission.name} ({time.perf_counter() - started[done]:.1f} s)")
+                    name = pending.pop(done).submission.name
+                    left[name] -= 1
+                    if not left[name]:
+                        progress(f"{name} (after {time.perf_counter() - started:.1f} s)")
                 for worker in [worker for worker in workers if worker.process.poll() is not None]:
                     workers.remove(worker)
                     self._after_exit(worker, pending)
@@ -220,18 +246,17 @@ def grade_all(
     progress: Callable[[str], None] = lambda name: None,
 ) -> list[CheckOutcome]:
     """Grade every submission; a broken one costs its own points only."""
-    exercises = _selected(options)
     with Grader(options) as grader:
         submissions = [grader.prepare(index, path) for index, path in enumerate(paths)]
         names = [submission.name for submission in submissions]
         duplicates = {name for name in names if names.count(name) > 1}
         if duplicates:
             raise ValueError(f"two submissions share a name: {', '.join(sorted(duplicates))}")
-        jobs = [grader.enqueue(index, submission) for index, submission in enumerate(submissions)]
+        jobs = [job for index, submission in enumerate(submissions) for job in grader.enqueue(index, submission)]
         if jobs:
             grader.run(jobs, progress)
         outcomes: list[CheckOutcome] = []
         for job in jobs:
             reason = job.reason("the check did not report")
-            outcomes.extend(_outcomes(job.submission.name, job.report, exercises, reason))
+            outcomes.extend(_outcomes(job.submission.name, job.report, job.exercises, reason))
     return outcomes

@@ -116,14 +116,14 @@ CHEATS: dict[str, dict[str, str]] = {
     "fake-results": _trick(
         "import glob, json, os\n"
         "fake = json.dumps({'checks': [{'nodeid': 'x', 'exercise': '1.1', 'outcome': 'passed'}]})\n"
-        "for pattern in ('/tmp/course-grade-*/trusted/reports/*/*.json', '/tmp/course-grade-*/trusted/x.json',\n"
+        "for pattern in ('/tmp/course-grade-*/trusted/reports/*/*.json', '/dev/shm/course-grade-*/trusted/reports/*/*.json',\n"
         "                '/tmp/gradebook.csv', os.path.join(os.environ.get('COURSE_ROOT', '/'), '..', 'results.json')):\n"
         "    for path in glob.glob(pattern) or [pattern]:\n"
         "        try:\n            open(path, 'w').write(fake)\n        except OSError:\n            pass\n"
     ),
     "read-hidden": {
         PLANTED: "import glob\nFOUND = ''\n"
-        "for path in glob.glob('/tmp/course-grade-*/**/*.py', recursive=True):\n"
+        "for path in glob.glob('/tmp/course-grade-*/**/*.py', recursive=True) + glob.glob('/dev/shm/course-grade-*/**/*.py', recursive=True):\n"
         "    try:\n        FOUND += open(path).read()\n    except OSError:\n        pass\n",
         f"{LESSON01}/app.py": (ROOT / LESSON01 / "app.py").read_text().replace(
             "    return app\n",
