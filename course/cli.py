@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import render, run_checks
+from .grading import QUEUE
 from .layout import lessons
 
 app = typer.Typer(help="FastAPI Course Lab: lessons, checks and the tools around them.", no_args_is_help=True)
@@ -183,12 +184,13 @@ def grade(
     only: Annotated[list[str] | None, typer.Option(help="re-grade only this learner (repeatable)")] = None,
     exercise: Annotated[list[str] | None, typer.Option(help="re-grade only this exercise (repeatable)")] = None,
     broker: Annotated[str | None, typer.Option(help="redis://... : grade on `course grade-worker` processes")] = None,
+    queue: Annotated[str, typer.Option(help="the broker queue the grade workers listen on")] = QUEUE,
 ) -> None:
     """Grade a class: every submission in sandboxes, then gradebook.csv, results.json and feedback."""
     from rich.progress import Progress
 
     from .grading.reports import write_reports
-    from .grading.runner import GradeOptions, grade_all
+    from .grading.runner import GradeOptions, GradingError, grade_all
     from .grading.submission import safe_name
 
     chosen = [path for path in submissions if not only or safe_name(path.stem if path.suffix == ".zip" else path.name) in only]
@@ -199,12 +201,16 @@ def grade(
     with Progress(console=console) as progress:
         task = progress.add_task("grading", total=len(chosen))
         advance = lambda name: progress.advance(task)  # noqa: E731
-        if broker:
-            from .grading.distributed import grade_distributed
+        try:
+            if broker:
+                from .grading.distributed import grade_distributed
 
-            outcomes = grade_distributed(chosen, options, broker, progress=advance)
-        else:
-            outcomes = grade_all(chosen, options, progress=advance)
+                outcomes = grade_distributed(chosen, options, broker, progress=advance, queue=queue)
+            else:
+                outcomes = grade_all(chosen, options, progress=advance)
+        except GradingError as failure:  # the grader's own failure, not a learner's
+            console.print(f"[red]grading failed:[/red] {failure}")
+            raise typer.Exit(2) from failure
     write_reports(outcomes, out)
     earned = sum(outcome.earned for outcome in outcomes)
     console.print(f"graded {len(chosen)} submission(s), {earned} points in all: {out / 'gradebook.csv'}")
@@ -214,11 +220,12 @@ def grade(
 def grade_worker(
     broker: Annotated[str, typer.Option(help="the redis://... URL that `course grade --broker` uses")],
     concurrency: Annotated[int, typer.Option(help="submissions graded at once")] = 1,
+    queue: Annotated[str, typer.Option(help="the queue `course grade --queue` sends to")] = QUEUE,
 ) -> None:
     """Grade submissions sent by `course grade --broker`, with the local sandbox."""
-    from .grading.distributed import QUEUE, make_app
+    from .grading.distributed import make_app
 
-    worker = make_app(broker).Worker(queues=[QUEUE], concurrency=concurrency, pool="prefork", loglevel="WARNING")
+    worker = make_app(broker, queue).Worker(queues=[queue], concurrency=concurrency, pool="prefork", loglevel="WARNING")
     worker.start()
     raise typer.Exit(worker.exitcode or 0)
 

@@ -28,7 +28,10 @@ import pytest
 from ..layout import ROOT_ENV, lesson_of_module
 from ..pytest_plugin import APP_ERRORS, reset_report
 from . import remote
-from .zygote import SOCKET_ENV, Client
+from .zygote import READY_ENV, SOCKET_ENV, Client
+
+
+READY_TIMEOUT = 120.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,6 +101,11 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     if session.testsfailed:
         raise session.Interrupted(f"{session.testsfailed} check module(s) could not be collected")
     timeout = session.config.getoption("grade_submission_timeout")
+    ready, deadline = Path(os.environ[READY_ENV]), time.monotonic() + READY_TIMEOUT
+    while not ready.exists():  # the sandbox server imports while pytest starts
+        if time.monotonic() > deadline:
+            raise session.Interrupted("the sandbox server did not start")
+        time.sleep(0.02)
     for claimed in claimed_jobs(Path(queue), Path(session.config.getoption("grade_claims"))):
         job = json.loads(claimed.read_text(encoding="utf-8"))
         reason = run_job(session, job, timeout)

@@ -18,19 +18,19 @@ from typing import Any
 
 from celery import Celery
 
+from . import QUEUE
 from .reports import CheckOutcome
 from .runner import GradeOptions, grade_all
 from .sandbox import Limits
 from .submission import materialise
 
-QUEUE = "course.grading"
 TASK = "course.grade_submission"
 
 
-def make_app(broker: str) -> Celery:
+def make_app(broker: str, queue: str = QUEUE) -> Celery:
     app = Celery("course-grading", broker=broker, backend=broker, set_as_current=False)
     app.conf.update(
-        task_default_queue=QUEUE,
+        task_default_queue=queue,
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -82,9 +82,10 @@ def grade_distributed(
     options: GradeOptions,
     broker: str,
     progress: Callable[[str], None] = lambda name: None,
+    queue: str = QUEUE,
 ) -> list[CheckOutcome]:
-    """Send every submission to the workers and gather their outcomes, in submission order."""
-    app = make_app(broker)
+    """Send every submission to the workers of ``queue`` and gather their outcomes, in submission order."""
+    app = make_app(broker, queue)
     hidden = {path.name: path.read_text() for path in sorted((options.hidden or Path("/nonexistent")).glob("test_lesson*.py"))}
     names = [field.name for field in fields(CheckOutcome)]
     with tempfile.TemporaryDirectory(prefix="course-send-") as scratch:
@@ -92,7 +93,7 @@ def grade_distributed(
         for index, path in enumerate(paths):
             submission = materialise(path, Path(scratch) / f"{index:04d}")
             payload = _zip_directory(submission.labs)
-            result = app.send_task(TASK, args=[submission.name, payload, _options_to_json(options), hidden])
+            result = app.send_task(TASK, args=[submission.name, payload, _options_to_json(options), hidden], queue=queue)
             pending.append((submission.name, result))
         outcomes: list[CheckOutcome] = []
         for name, result in pending:

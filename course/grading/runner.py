@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import select
-from ..layout import Exercise, checkout_root, find_lesson, lesson_of_module
+from ..layout import Exercise, checkout_root, exercises_of, find_lesson, lesson_of_module
 from ..tree import link_tree
 from .remote import START_TIMEOUT_ENV
 from .reports import CheckOutcome, check_title
 from .sandbox import Limits
 from .submission import Submission, materialise
-from .zygote import SOCKET_ENV, Zygote
+from .zygote import READY_ENV, SOCKET_ENV, Zygote
 
 HIDDEN_PACKAGE = "hidden_checks"
 POLL = 0.05
@@ -61,7 +61,9 @@ def _hidden_modules(source: Path | None, private: Path) -> list[Path]:
     return sorted(package.glob("test_lesson*.py"))
 
 
-def _outcomes(name: str, report: Path, exercises: Sequence[Exercise], reason: str) -> list[CheckOutcome]:
+def _outcomes(
+    name: str, report: Path, exercises: Sequence[Exercise], hidden_exercises: Sequence[Exercise], reason: str
+) -> list[CheckOutcome]:
     try:
         rows = json.loads(report.read_text(encoding="utf-8"))["checks"]
     except (OSError, ValueError, KeyError):
@@ -80,13 +82,18 @@ def _outcomes(name: str, report: Path, exercises: Sequence[Exercise], reason: st
                 duration=row["duration"], hidden=hidden, title=check_title(row["name"]) if hidden else "",
             )  # fmt: skip
         )
-    for exercise in exercises:  # a check that never reported lost its points, and says why
-        lesson = find_lesson(str(exercise.lesson)).package
-        for check in exercise.checks:
-            if (exercise.id, check.name, False) not in seen:
-                outcomes.append(
-                    CheckOutcome(name, lesson, exercise.id, check.name, check.requirement, check.points, "error", reason)
-                )
+    # A check that never reported lost its points, and says why.
+    for hidden, group in ((False, exercises), (True, hidden_exercises)):
+        for exercise in group:
+            lesson = find_lesson(str(exercise.lesson)).package
+            for check in exercise.checks:
+                if (exercise.id, check.name, hidden) not in seen:
+                    outcomes.append(
+                        CheckOutcome(
+                            name, lesson, exercise.id, check.name, check.requirement, check.points, "error", reason,
+                            hidden=hidden, title=check_title(check.name) if hidden else "",
+                        )  # fmt: skip
+                    )
     return outcomes
 
 
@@ -107,6 +114,7 @@ class Job:
     submission: Submission
     lesson: str
     exercises: tuple[Exercise, ...]
+    hidden_exercises: tuple[Exercise, ...]
     path: Path
     report: Path
     done: Path
@@ -139,12 +147,13 @@ class Grader:
         self.queue = self.trusted / "queue"
         self.queue.mkdir()
         self.zygote = Zygote(self.base / "zygote", options.limits)
+        self.ready = self.trusted / "zygote-ready"
         self.hidden: list[Path] = []
         self.workers = 0
 
     def __enter__(self) -> Grader:
         self.hidden = _hidden_modules(self.options.hidden, self.trusted)
-        self.socket = self.zygote.start()
+        self.zygote.launch()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -165,8 +174,12 @@ class Grader:
         selected = _selected(self.options)
         for lesson in sorted({find_lesson(str(e.lesson)) for e in selected}, key=lambda lesson: lesson.number):
             exercises = tuple(e for e in selected if e.lesson == lesson.number)
+            hidden = tuple(
+                e for path in self.hidden if path.name == Path(lesson.check_module).name
+                for e in exercises_of(path, lesson.number) if e.id in {x.id for x in exercises}
+            )  # fmt: skip
             path = self.queue / f"{index:04d}-{lesson.number:02d}.json"
-            job = Job(submission, lesson.package, exercises, path, reports / f"{lesson.package}.json",
+            job = Job(submission, lesson.package, exercises, hidden, path, reports / f"{lesson.package}.json",
                       reports / f"{lesson.package}.done")  # fmt: skip
             payload = {
                 "name": submission.name, "lesson": lesson.package, "tree": str(tree), "report": str(job.report),
@@ -195,7 +208,8 @@ class Grader:
             f"--grade-submission-timeout={self.options.submission_timeout:g}", *modules, *hidden,
         ]  # fmt: skip
         command += [f"--course-exercise={exercise.id}" for exercise in exercises] if self.options.exercises else []
-        env = {**os.environ, SOCKET_ENV: str(self.zygote.path), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        env = {**os.environ, SOCKET_ENV: str(self.zygote.path), READY_ENV: str(self.ready)}
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         env.update({"COURSE_MODE": "embedded", START_TIMEOUT_ENV: f"{timeout:g}", "TMPDIR": str(self.scratch)})
         with open(log, "wb") as output:
             process = subprocess.Popen(command, cwd=checkout_root(), env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -208,6 +222,8 @@ class Grader:
         started = time.perf_counter()
         workers = [self.start_worker() for _ in range(min(max(1, self.options.jobs), len(jobs)))]
         try:
+            self.zygote.wait_ready()  # the workers start pytest meanwhile, then wait for this
+            self.ready.touch()
             while pending:
                 time.sleep(POLL)
                 for done in [done for done in pending if done.exists()]:
@@ -258,5 +274,5 @@ def grade_all(
         outcomes: list[CheckOutcome] = []
         for job in jobs:
             reason = job.reason("the check did not report")
-            outcomes.extend(_outcomes(job.submission.name, job.report, job.exercises, reason))
+            outcomes.extend(_outcomes(job.submission.name, job.report, job.exercises, job.hidden_exercises, reason))
     return outcomes

@@ -34,6 +34,7 @@ from typing import Any
 from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, grant, is_root, kill_all
 
 SOCKET_ENV = "COURSE_GRADE_ZYGOTE"
+READY_ENV = "COURSE_GRADE_READY"  # a file that exists once the zygote answers
 UID_LOCKS = Path(tempfile.gettempdir()) / "course-sandbox-uids"
 LOG_TAIL = 4000
 REQUEST_TIMEOUT = 30.0
@@ -132,9 +133,13 @@ class Server:
     def _answer(self, connection: socket.socket) -> None:
         connection.settimeout(REQUEST_TIMEOUT)
         with connection.makefile("rwb") as stream:
-            request = json.loads(stream.readline())
-            op = request.pop("op")
+            line = stream.readline()
+            if not line:  # someone looked whether the server listens
+                return
+            op = ""
             try:
+                request = json.loads(line)
+                op = request.pop("op")
                 reply = getattr(self, f"op_{op}")(**request)
             except Exception as exc:  # noqa: BLE001 - a bad request must not stop the server
                 reply = {"error": repr(exc)}
@@ -272,16 +277,22 @@ class Zygote:
         self.path = work / "zygote.sock"
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self, timeout: float = 30.0) -> Client:
+    def start(self) -> Client:
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the zygote; its imports take a second, so other start-up can go on meanwhile."""
         self.work.mkdir(parents=True, exist_ok=True)
         os.chmod(self.work, 0o711)  # sandboxes may pass through to their own dirs, not list them
         command = [sys.executable, "-P", "-m", "course.grading.zygote", str(self.path), str(self.work)]
         command.append(json.dumps(self.limits.as_dict()))
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        line = self.process.stdout.readline()  # "ready" once its imports are done
-        if line.strip() != "ready" or time.monotonic() > deadline:
+
+    def wait_ready(self) -> Client:
+        assert self.process is not None and self.process.stdout is not None
+        line = self.process.stdout.readline()  # "ready" once its imports are done, "" if it died
+        if line.strip() != "ready":
             self.stop()
             raise RuntimeError("the grading zygote did not start")
         return Client(self.path)

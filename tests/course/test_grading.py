@@ -15,7 +15,7 @@ import redis
 
 from course.checks import run_checks
 from course.grading.reports import write_reports
-from course.grading.runner import GradeOptions, grade_all
+from course.grading.runner import GradeOptions, GradingError, grade_all
 from course.grading.sandbox import FIRST_UID, UID_COUNT, is_root, processes_of
 from course.grading.submission import MANIFEST, pack
 from course.grading.zygote import UID_LOCKS
@@ -215,10 +215,10 @@ def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: 
             pytest.fail(why)
         pytest.skip(why)
     broker = get_settings().redis_url.rsplit("/", 1)[0] + "/15"  # a database of its own for the queue
-    redis.Redis.from_url(broker).flushdb()
+    queue = f"course.grading.test-{os.getpid()}-{time.time_ns()}"  # so no other run's workers take its tasks
     course = Path(sys.executable).parent / "course"
     workers = [
-        subprocess.Popen([str(course), "grade-worker", "--broker", broker], stdout=subprocess.DEVNULL,
+        subprocess.Popen([str(course), "grade-worker", "--broker", broker, "--queue", queue], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
         for _ in range(2)
     ]
@@ -226,7 +226,7 @@ def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: 
         reverted = submission(tmp_path, "reverted", "solutions", {f"{LESSON01}/users.py": (ROOT / LESSON01 / "users.py").read_text()})
         paths = [ROOT / "solutions", ROOT / "labs", reverted]
         options = GradeOptions(lessons=["1", "2"])
-        write_reports(grade_distributed(paths, options, broker), tmp_path / "distributed")
+        write_reports(grade_distributed(paths, options, broker, queue=queue), tmp_path / "distributed")
         write_reports(grade_all(paths, options), tmp_path / "local")
     finally:
         for worker in workers:
@@ -256,3 +256,29 @@ def test_the_grade_command_writes_every_output_and_regrades_one_learner(tmp_path
         "solutions,lesson01_endpoints,1.1,2,2,passed",
     ]
     assert {p.name for p in out.iterdir()} == {"gradebook.csv", "results.json", "feedback", "report.html"}
+
+
+def test_a_check_module_that_cannot_load_is_the_graders_failure(tmp_path: Path) -> None:
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "test_lesson01_endpoints.py").write_text("this is not python\n")
+    with pytest.raises(GradingError, match="could not be collected|failed before grading"):
+        grade_all([ROOT / "solutions"], GradeOptions(lessons=["1"], hidden=hidden))
+
+
+def test_a_check_that_hangs_its_worker_costs_only_that_lesson_of_that_submission(tmp_path: Path) -> None:
+    """A blocking check outlives its timeout: pytest-timeout ends the worker, and a new one goes on."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "test_lesson01_endpoints.py").write_text(
+        "import time\n\nimport pytest\n\n\n@pytest.mark.exercise('1.1', points=1)\n"
+        "def test_blocks_the_worker():\n    '''Blocks without yielding to the event loop.'''\n    time.sleep(120)\n"
+    )
+    options = GradeOptions(lessons=["1", "2"], hidden=hidden, check_timeout=1, jobs=1)
+    outcomes = grade_all([ROOT / "solutions"], options)
+    blocked = [o for o in outcomes if o.hidden]
+    others = [o for o in outcomes if not o.hidden]
+    assert [(o.status, o.earned) for o in blocked] == [("error", 0)], blocked
+    assert "stopped while grading" in blocked[0].message
+    assert {o.lesson for o in others} == {"lesson01_endpoints", "lesson02_validation"}
+    assert all(o.status == "passed" for o in others), "the checks before it, or the next lesson, lost points"

@@ -66,6 +66,7 @@ class MigratedDatabase:
         self.url = url
         self.timeout = timeout
         self.engine: Engine = create_engine(url, poolclass=NullPool)
+        self.reflected = MetaData()
         if make_url(url).get_backend_name() == "sqlite":
             # SQLite checks foreign keys only when a connection asks it to.
             event.listen(self.engine, "connect", lambda connection, _: connection.execute("PRAGMA foreign_keys = ON"))
@@ -82,6 +83,7 @@ class MigratedDatabase:
         command = functools.partial(run_lab_command, "alembic", argv, env=env, timeout=self.timeout, lesson=LESSON)
         # A check that runs out of time stops waiting; the command ends at its own timeout.
         result = await anyio.to_thread.run_sync(command, abandon_on_cancel=True)
+        self.reflected = MetaData()  # the schema may have changed
         return result.returncode, result.output
 
     async def alembic(self, *args: str) -> None:
@@ -127,17 +129,23 @@ class MigratedDatabase:
         """Foreign key name → the table it refers to."""
         return {fk["name"]: fk["referred_table"] for fk in inspect(self.engine).get_foreign_keys(table)}
 
+    def table(self, name: str) -> Table:
+        """``name`` as the database has it now; reflected once per schema (a migration forgets them)."""
+        if name not in self.reflected.tables:
+            Table(name, self.reflected, autoload_with=self.engine)
+        return self.reflected.tables[name]
+
     def rows(self, table: str, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """Every row of ``table`` in id order, as dicts (only ``columns`` if given)."""
+        reflected = self.table(table)
         with self.engine.connect() as connection:
-            reflected = Table(table, MetaData(), autoload_with=connection)
             found = [dict(row._mapping) for row in connection.execute(select(reflected).order_by(reflected.c.id))]
         return [{key: row[key] for key in columns} for row in found] if columns else found
 
     def insert(self, table: str, **values: Any) -> int:
         """Insert one row and return the id the database gave it."""
+        reflected = self.table(table)
         with self.engine.begin() as connection:
-            reflected = Table(table, MetaData(), autoload_with=connection)
             return connection.execute(reflected.insert().values(**values).returning(reflected.c.id)).scalar_one()
 
     def role_id(self, name: str) -> int | None:
