@@ -5,12 +5,12 @@ the learner's code is imported here for the first time, with no network, no
 secrets and its own limits. Importing a lab costs far more than forking, so the
 host keeps the imported modules and answers the trusted side on ``host.sock``:
 
-- ``serve``: fork a child that creates a new app and serves it on ``NAME.sock``;
+- ``apps``: fork the child that serves a fresh app per check (``app_runner``);
 - ``run``: fork a child that runs ``python -m MODULE ARGS`` (Alembic, say);
 - ``status`` and ``stop`` for those children.
 
 Apps come from a host that imported the lab with no extra environment, and each
-app gets its check's environment just before the factory runs, as in-process
+app gets its check's environment while the factory runs, as in-process
 ``create_app(env=...)`` does. A command runs in a host that imported the lab under
 the command's environment, as ``python -m`` would.
 
@@ -39,21 +39,12 @@ HOST_SOCKET = "host.sock"
 SAFE_CHILD_NAME = re.compile(r"^[a-z]+-\d+$")
 
 
-def _child_output(path: Path) -> None:
+def child_output(path: Path) -> None:
+    """Send this process's output (fds 1 and 2) to ``path``, never through a link planted there."""
     log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-
-
-def _serve_app(module: Any, socket_path: str) -> None:
-    import uvicorn
-
-    from ..statements import StatementCounter
-
-    app = StatementCounter(module.create_app())
-    config = uvicorn.Config(app, uds=socket_path, lifespan="on", log_level="warning", access_log=False)
-    uvicorn.Server(config).run()
 
 
 def _run_module(name: str, args: list[str]) -> None:
@@ -123,7 +114,7 @@ class Host:
             code = 0
             try:
                 os.setpgid(0, 0)
-                _child_output(self.workdir / f"{name}.log")
+                child_output(self.workdir / f"{name}.log")
                 sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
                 sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
                 work()
@@ -139,12 +130,10 @@ class Host:
         self.children[pid] = None
         return {"pid": pid}
 
-    def op_serve(self, name: str, env: dict[str, str]) -> dict[str, Any]:
-        def work() -> None:
-            os.environ.update(env)
-            _serve_app(self.module, str(self.workdir / f"{name}.sock"))
+    def op_apps(self, name: str) -> dict[str, Any]:
+        from .app_runner import run
 
-        return self._fork(name, work)
+        return self._fork(name, lambda: run(self.module, self.workdir, name))
 
     def op_run(self, name: str, module: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
         def work() -> None:

@@ -2,9 +2,9 @@
 
 When ``COURSE_GRADE_ZYGOTE`` is set, ``harness.open_lab`` and ``harness.run_lab_command``
 come here, so the same checks run unchanged against an app in another process.
-A sandboxed lab host (``lab_host``) imports the learner's lab once per lesson and
-environment; each check gets a freshly forked app from it, as it gets a fresh app
-in-process, and the app is stopped afterwards.
+A sandboxed lab host (``lab_host``) imports the learner's lab once per lesson; its
+app runner (``app_runner``) gives each check a fresh app, as in-process checks get
+one, and stops it afterwards. Commands run in a host of their own environment.
 
 Nothing a sandbox says is taken on trust: the trusted side names every file, reads
 logs without following links, and talks only to sockets whose peer runs as the
@@ -22,7 +22,7 @@ import struct
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from .zygote import SOCKET_ENV, Client, log_tail
 OWNER_ENV = "COURSE_GRADE_OWNER"
 START_TIMEOUT_ENV = "COURSE_GRADE_START_TIMEOUT"
 HOST_TIMEOUT = 5.0
+STOP_TIMEOUT = 3.0  # an app that takes longer to stop has hung its runner
 HOSTS_PER_OWNER = 4
 LOG_SETTLE = 0.5
 POLL = 0.005
@@ -148,6 +149,24 @@ def sandbox_transport(path: Path, uid: int | None) -> httpx.AsyncHTTPTransport:
     return transport
 
 
+def _ask(path: Path, uid: int | None, timeout: float, op: str, **fields: Any) -> dict[str, Any]:
+    """One JSON-line request to a sandbox's control socket."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(timeout)
+            connection.connect(str(path))
+            check_peer(connection, uid)
+            with connection.makefile("rwb") as stream:
+                stream.write(json.dumps({"op": op, **fields}).encode() + b"\n")
+                stream.flush()
+                reply: dict[str, Any] = json.loads(stream.readline())
+    except (OSError, ValueError) as exc:
+        raise HostFailure(f"the lab's sandbox stopped answering ({exc})") from exc
+    if not isinstance(reply, dict) or "error" in reply:
+        raise HostFailure(f"the lab's sandbox failed to {op}: {reply}")
+    return reply
+
+
 @dataclass
 class LabHost:
     """A sandbox holding one learner's lab, imported under one environment."""
@@ -157,26 +176,18 @@ class LabHost:
     uid: int | None
     workdir: Path
     started: int = 0
-    children: list[int] = field(default_factory=list)
+    runner: tuple[str, int] | None = None  # the child serving apps: name and pid
+    apps: int = 0
 
     def call(self, op: str, **fields: Any) -> dict[str, Any]:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-                connection.settimeout(HOST_TIMEOUT)
-                connection.connect(str(self.workdir / HOST_SOCKET))
-                check_peer(connection, self.uid)
-                with connection.makefile("rwb") as stream:
-                    stream.write(json.dumps({"op": op, **fields}).encode() + b"\n")
-                    stream.flush()
-                    reply: dict[str, Any] = json.loads(stream.readline())
-        except (OSError, ValueError) as exc:
-            raise HostFailure(f"the lab's sandbox stopped answering ({exc})") from exc
-        if not isinstance(reply, dict) or "error" in reply:
-            raise HostFailure(f"the lab's sandbox failed to {op}: {reply}")
-        return reply
+        return _ask(self.workdir / HOST_SOCKET, self.uid, HOST_TIMEOUT, op, **fields)
+
+    def ask_runner(self, timeout: float, op: str, **fields: Any) -> dict[str, Any]:
+        assert self.runner is not None
+        return _ask(self.workdir / f"{self.runner[0]}.ctl", self.uid, timeout, op, **fields)
 
     def start(self, op: str, **fields: Any) -> tuple[str, int]:
-        """Fork a child of the host (``serve`` or ``run``): its name and pid."""
+        """Fork a child of the host (``apps`` or ``run``): its name and pid."""
         self.started += 1
         name = f"{op}-{self.started}"
         pid = self.call(op, name=name, **fields)["pid"]
@@ -251,8 +262,34 @@ def lab_host(lesson: str, env: Mapping[str, str], deadline: float) -> LabHost:
         raise
 
 
-def _serve(lesson: str, env: Mapping[str, str]) -> tuple[LabHost, str, int]:
-    """A fresh app from the lesson's host, serving on its socket."""
+def _start_runner(host: LabHost, deadline: float) -> None:
+    """Fork the host's app runner, unless a live one is there already."""
+    if host.runner is not None:
+        if host.call("status", pid=host.runner[1])["alive"]:
+            return
+        _stop_runner(host)  # an earlier check's app took it down
+    name, pid = host.start("apps")
+    while not (listening(host.workdir / f"{name}.ctl") and listening(host.workdir / f"{name}.sock")):
+        status = host.call("status", pid=pid)
+        if not status["alive"] or time.monotonic() > deadline:
+            host.call("stop", pid=pid)
+            raise HostFailure(f"the lab's app server did not start:\n{_tail(host.log(name))}")
+        time.sleep(POLL)
+    host.runner = (name, pid)
+
+
+def _stop_runner(host: LabHost) -> None:
+    if host.runner is not None:
+        _, pid = host.runner
+        host.runner = None
+        try:
+            host.call("stop", pid=pid)
+        except HostFailure:
+            discard(host)
+
+
+def _serve(lesson: str, env: Mapping[str, str]) -> tuple[LabHost, str]:
+    """A fresh app from the lesson's host, served by its runner: the host and the app's name."""
     app_key = _key(lesson, env)
     if app_key in _failed_apps:
         raise AssertionError(_failed_apps[app_key] + " (in an earlier check; not tried again)")
@@ -260,25 +297,33 @@ def _serve(lesson: str, env: Mapping[str, str]) -> tuple[LabHost, str, int]:
     host = lab_host(lesson, {}, deadline)
     try:
         host.grant(env)
-        name, pid = host.start("serve", env=dict(env))
-        path = host.workdir / f"{name}.sock"
-        while not listening(path):
-            status = host.call("status", pid=pid)
-            if not status["alive"]:
-                failure = f"the lab did not start (exit code {status['exit']}):\n{_tail(host.log(name))}"
-                break
-            if time.monotonic() > deadline:
-                failure = f"Timeout: the lab did not start within {_start_timeout():g} s (stuck in its lifespan?)"
-                break
-            time.sleep(POLL)
-        else:
-            return host, name, pid
+        _start_runner(host, deadline)
     except HostFailure as exc:
         discard(host)
         raise AssertionError(str(exc)) from exc
+    host.apps += 1
+    app = f"app-{host.apps}"
+    try:
+        started = host.ask_runner(max(POLL, deadline - time.monotonic()), "serve", name=app, env=dict(env))["started"]
+    except HostFailure:  # stuck in the factory or the lifespan: that runner is lost
+        _stop_runner(host)
+        failure = f"Timeout: the lab did not start within {_start_timeout():g} s (stuck in its lifespan?)"
+    else:
+        if started:
+            return host, app
+        failure = f"the lab did not start:\n{_tail(host.log(app))}"
     _failed_apps[app_key] = failure
-    _stop(host, pid)
     raise AssertionError(failure)
+
+
+def _stop_app(host: LabHost) -> None:
+    """End the check's app; a runner that cannot is killed, and the next check gets another."""
+    if host.runner is None:
+        return
+    try:
+        host.ask_runner(STOP_TIMEOUT, "stop")
+    except HostFailure:
+        _stop_runner(host)
 
 
 def _stop(host: LabHost, pid: int) -> None:
@@ -293,7 +338,9 @@ async def open_remote_lab(
     lesson: str, env: Mapping[str, str] | None, errors: list[BaseException]
 ) -> AsyncIterator[httpx.AsyncClient]:
     env = dict(env or {})
-    host, name, pid = await anyio.to_thread.run_sync(lambda: _serve(lesson, env), abandon_on_cancel=True)
+    host, name = await anyio.to_thread.run_sync(lambda: _serve(lesson, env), abandon_on_cancel=True)
+    assert host.runner is not None
+    runner_socket = host.workdir / f"{host.runner[0]}.sock"
 
     async def note_server_errors(response: httpx.Response) -> None:
         if response.status_code != 500:  # only a crash has a traceback to explain it
@@ -304,13 +351,13 @@ async def open_remote_lab(
             errors.append(error)
 
     try:
-        transport = sandbox_transport(host.workdir / f"{name}.sock", host.uid)
+        transport = sandbox_transport(runner_socket, host.uid)
         hooks: dict[str, list[Any]] = {"response": [note_server_errors]}
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=hooks) as client:
             yield client
     finally:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(lambda: _stop(host, pid))
+            await anyio.to_thread.run_sync(lambda: _stop_app(host))
 
 
 def _finish_command(host: LabHost, name: str, pid: int, deadline: float, label: str, timeout: float) -> CommandResult:

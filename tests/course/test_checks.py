@@ -14,8 +14,10 @@ from course.layout import ROOT_ENV, checkout_root, lessons
 from course.tree import implementation_tree
 
 STARTER = checkout_root() / "labs"
+WHOLE_COURSE = 240
 
 
+@pytest.mark.timeout(WHOLE_COURSE)  # every check of every lesson, in a subprocess
 def test_every_graded_check_fails_on_the_starter() -> None:
     run = run_checks(impl=STARTER)
     expected = sum(len(exercise.checks) for lesson in lessons() for exercise in lesson.exercises)
@@ -25,6 +27,7 @@ def test_every_graded_check_fails_on_the_starter() -> None:
     assert run.score[0] == 0 and not run.passed
 
 
+@pytest.mark.timeout(WHOLE_COURSE)  # every check of every lesson, in a subprocess
 def test_every_graded_check_passes_on_the_solutions() -> None:
     run = run_checks(impl="solutions")
     failing = {f"{result.exercise} {result.name}": result.message for result in run.results if not result.passed}

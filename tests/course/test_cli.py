@@ -31,6 +31,7 @@ def test_check_of_an_unknown_exercise_says_what_exists() -> None:
     assert code == 2 and "has no exercise 1.99" in out
 
 
+@pytest.mark.timeout(240)  # runs every check of the course to show its pass state
 def test_list_shows_exercises_points_and_pass_state() -> None:
     code, out = invoke("list", "--impl", "solutions")
     assert code == 0 and "1.1" in out and "pass" in out and "todo" not in out

@@ -1,0 +1,86 @@
+"""The sandbox side of grading, run in-process: the lab host and its app runner.
+
+Under the grader these run in forked, sandboxed children; here they run in the test's
+own process, so what they answer can be checked directly.
+"""
+
+import json
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from course.grading import lab_host
+from course.grading.app_runner import AppRunner
+from course.grading.lab_host import Host
+from course.harness import import_lab
+
+LESSON = "lesson01_endpoints"
+
+
+@pytest.fixture
+def quiet_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the test process's own output: a runner sends it to each app's log."""
+    monkeypatch.setattr(lab_host, "child_output", lambda path: path.touch())
+
+
+def ask(app: AppRunner) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.mark.usefixtures("quiet_output")
+async def test_the_runner_serves_a_fresh_app_per_check_and_none_between(solutions_tree: Path, tmp_path: Path) -> None:
+    runner = AppRunner(import_lab(LESSON, fresh=False), tmp_path)
+    async with ask(runner) as client:
+        assert (await runner.op_serve("app-1", {})) == {"started": True}
+        before = len((await client.get("/trades")).json())
+        trade = {"user_id": 1, "currency": "EUR", "side": "buy", "price": 1.1, "amount": 5}
+        assert (await client.post("/trades", json=trade)).status_code == 201
+        assert len((await client.get("/trades")).json()) == before + 1
+        assert (await runner.op_serve("app-2", {})) == {"started": True}  # the next check's app
+        assert len((await client.get("/trades")).json()) == before, "the app was not fresh"
+        await runner.op_stop()
+        between = await client.get("/users")
+        assert between.status_code == 503 and between.json() == {"detail": "no app is being served"}
+
+
+@pytest.mark.usefixtures("quiet_output")
+async def test_a_factory_that_fails_is_reported_in_the_apps_log(tmp_path: Path) -> None:
+    class Broken:
+        @staticmethod
+        def create_app() -> None:
+            raise RuntimeError("no app today")
+
+    runner = AppRunner(Broken(), tmp_path)
+    assert (await runner.op_serve("app-1", {})) == {"started": False}
+    with pytest.raises(ValueError, match="bad app name"):
+        await runner.op_serve("../../etc/passwd", {})
+
+
+async def test_the_runner_answers_on_its_control_socket(tmp_path: Path) -> None:
+    import asyncio
+
+    runner = AppRunner(None, tmp_path)
+    path = tmp_path / "apps-1.ctl"
+    server = await asyncio.start_unix_server(runner.control, path=str(path))
+    async with server:
+        for request, reply in (({"op": "stop"}, {"stopped": True}), ({"op": "nonsense"}, "error")):
+            reader, writer = await asyncio.open_unix_connection(str(path))
+            writer.write(json.dumps(request).encode() + b"\n")
+            answer = json.loads(await asyncio.wait_for(reader.readline(), 5))
+            writer.close()
+            assert answer == reply if isinstance(reply, dict) else reply in answer
+
+
+def test_the_host_imports_the_lab_once_and_answers_requests(solutions_tree: Path, tmp_path: Path) -> None:
+    host = Host(LESSON, tmp_path, {})
+    assert hasattr(host.module, "create_app")
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.sendall(b'{"op": "status", "pid": 12345}\n')
+        host._answer(theirs)
+        assert "error" in json.loads(ours.makefile().readline()), "a pid the host never started"
+    assert host.op_stop(12345) == {"exit": None}
+    with pytest.raises(ValueError, match="bad child name"):
+        host._fork("../x", lambda: None)
