@@ -57,8 +57,9 @@ class Host:
         from ..harness import import_lab
 
         self.workdir = workdir
-        self.module = import_lab(lesson, fresh=False)  # the learner's code runs from here on
-        if not env:  # the host that serves apps; a command's host only imports, as python -m would
+        # The learner's code runs from here on. A host for commands that load no lab imports none.
+        self.module = import_lab(lesson, fresh=False) if lesson else None
+        if self.module is not None and not env:  # serves apps; a command's host only imports, as python -m would
             self.warm_up()
         gc.freeze()  # as in the zygote: children share this heap copy-on-write
         self.children: dict[int, int | None] = {}

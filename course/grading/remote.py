@@ -380,33 +380,20 @@ def run_remote_command(
 ) -> CommandResult:
     """``python -m module args`` in a sandbox, waited for up to ``timeout`` seconds.
 
-    With ``lesson`` it forks from that lesson's host, whose lab is already imported;
-    otherwise it starts from the zygote, fresh.
+    It forks from a host that imported ``lesson``'s lab under ``env`` (no lab without
+    a lesson), as a fresh ``python -m`` would have imported it.
     """
     label = f"python -m {module}"
     started = time.monotonic()
     deadline = started + timeout
-    if lesson is not None:
-        try:
-            host = lab_host(lesson, env, min(deadline, started + _start_timeout()))
-            host.grant(env)
-            name, pid = host.start("run", module=module, args=args, env=env)
-        except AssertionError as failure:
-            return CommandResult(1, str(failure))
-        except HostFailure as exc:
-            discard(host)
-            return CommandResult(-1, str(exc))
-        return _finish_command(host, name, pid, deadline, label, timeout)
-    zygote = _zygote()
-    spawned = zygote.request(
-        "spawn", tree=str(tree_root()), owner=_owner(), module=module, args=args, env=env,
-        writable=writable_paths(env),
-    )  # fmt: skip
-    while time.monotonic() < deadline:
-        status = zygote.request("status", pid=spawned["pid"])
-        if not status["alive"]:
-            zygote.request("kill", pid=spawned["pid"])
-            return CommandResult(status["exit"], status["log"])
-        time.sleep(0.02)
-    final = zygote.request("kill", pid=spawned["pid"])
-    return CommandResult(-1, f"Timeout: {label} did not finish within {timeout:g} s\n{final['log']}")
+    try:
+        host = lab_host(lesson or "", env, min(deadline, started + _start_timeout()))
+    except AssertionError as failure:
+        return CommandResult(1, str(failure))
+    try:
+        host.grant(env)
+        name, pid = host.start("run", module=module, args=args, env=env)
+    except HostFailure as exc:
+        discard(host)
+        return CommandResult(-1, str(exc))
+    return _finish_command(host, name, pid, deadline, label, timeout)

@@ -6,7 +6,7 @@ child enters the sandbox (``sandbox.enter``) before it loads any learner code.
 The zygote speaks JSON lines on a unix socket that only its owner can open; it is
 single-threaded, so forking is safe.
 
-Requests: ``spawn`` (a lab host, see ``lab_host``, or a command), ``grant``,
+Requests: ``spawn`` (a lab host, see ``lab_host``), ``grant``,
 ``status``, ``kill``, ``kill_owner``. Only trusted code (the grader and its checks) talks to it.
 """
 
@@ -17,7 +17,6 @@ import fcntl
 import gc
 import json
 import os
-import runpy
 import selectors
 import shutil
 import socket
@@ -160,12 +159,11 @@ class Server:
         self,
         tree: str,
         owner: str,
-        lesson: str | None = None,
-        module: str | None = None,
-        args: list[str] | None = None,
+        lesson: str = "",
         env: dict[str, str] | None = None,
         writable: list[str] | None = None,
     ) -> dict[str, Any]:
+        """A sandboxed lab host (``lab_host``) of ``lesson`` under ``env``; "" imports no lab."""
         self.spawned += 1
         uid = self._claim_uid() if is_root() else None
         workdir = self.work / f"sandbox-{self.spawned}"
@@ -178,13 +176,9 @@ class Server:
             code = 0
             try:
                 enter(workdir, Path(tree), uid, self.limits, env or {})
-                if module:  # a command such as `python -m alembic upgrade head`
-                    sys.argv = [module, *(args or [])]
-                    runpy.run_module(module, run_name="__main__", alter_sys=True)
-                else:
-                    from .lab_host import run
+                from .lab_host import run
 
-                    run(lesson or "", str(workdir), env or {})
+                run(lesson, str(workdir), env or {})
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
             except BaseException:  # noqa: BLE001 - report, then leave
