@@ -27,7 +27,8 @@ from course.grading import remote
 from course.grading.remote import OWNER_ENV
 from course.grading.runner import GradeOptions, grade_all
 from course.grading.sandbox import Limits
-from course.grading.zygote import SOCKET_ENV, Zygote
+from course.grading import SOCKET_ENV
+from course.grading.zygote import Zygote
 from course.layout import ROOT_ENV, checkout_root, lessons
 from course.tree import implementation_tree
 

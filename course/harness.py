@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 
+from .grading import grading
 from .layout import tree_root
 from .statements import StatementCounter
 
@@ -115,9 +116,9 @@ async def open_lab(
     Under the grader (``COURSE_GRADE_ZYGOTE`` set), the app runs in a sandboxed
     process instead and the client talks to it over a unix socket.
     """
-    from .grading import remote
+    if grading():
+        from .grading import remote
 
-    if remote.enabled():
         async with remote.open_remote_lab(lesson, env, errors if errors is not None else []) as client:
             yield client
         return
@@ -146,9 +147,9 @@ def run_lab_command(
     the command loads lets the grader start it from that lab already imported. Either
     way the caller judges the result from outside: the exit code, the output, the database.
     """
-    from .grading import remote
+    if grading():
+        from .grading import remote
 
-    if remote.enabled():
         return remote.run_remote_command(module, list(args), dict(env or {}), timeout, lesson)
     try:
         completed = subprocess.run(

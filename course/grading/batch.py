@@ -27,8 +27,8 @@ import pytest
 
 from ..layout import ROOT_ENV, lesson_of_module
 from ..pytest_plugin import APP_ERRORS, reset_report
-from . import remote
-from .zygote import READY_ENV, SOCKET_ENV, Client
+from . import SOCKET_ENV, remote
+from .zygote import READY_ENV, Client
 
 
 READY_TIMEOUT = 120.0

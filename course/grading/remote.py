@@ -35,7 +35,8 @@ from ..harness import CommandResult
 from ..layout import tree_root
 from ..resources import RunResources
 from .lab_host import HOST_SOCKET
-from .zygote import SOCKET_ENV, Client, log_tail
+from . import SOCKET_ENV
+from .zygote import Client, log_tail
 
 OWNER_ENV = "COURSE_GRADE_OWNER"
 START_TIMEOUT_ENV = "COURSE_GRADE_START_TIMEOUT"
@@ -54,10 +55,6 @@ class RemoteAppError(Exception):
 
 class HostFailure(Exception):
     """The lab host stopped answering as it should."""
-
-
-def enabled() -> bool:
-    return bool(os.environ.get(SOCKET_ENV))
 
 
 def _zygote() -> Client:

@@ -29,7 +29,8 @@ from .remote import START_TIMEOUT_ENV
 from .reports import CheckOutcome, check_title
 from .sandbox import Limits
 from .submission import Submission, materialise
-from .zygote import READY_ENV, SOCKET_ENV, Zygote
+from . import SOCKET_ENV
+from .zygote import READY_ENV, Zygote
 
 HIDDEN_PACKAGE = "hidden_checks"
 POLL = 0.05

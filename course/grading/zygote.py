@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import SOCKET_ENV
 from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, grant, is_root, kill_all
 
-SOCKET_ENV = "COURSE_GRADE_ZYGOTE"
 READY_ENV = "COURSE_GRADE_READY"  # a file that exists once the zygote answers
 UID_LOCKS = Path(tempfile.gettempdir()) / "course-sandbox-uids"
 LOG_TAIL = 4000
