@@ -31,9 +31,10 @@ import runpy
 import signal
 import socket
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
+
+from .sandbox import run_and_exit
 
 HOST_SOCKET = "host.sock"
 SAFE_CHILD_NAME = re.compile(r"^[a-z]+-\d+$")
@@ -111,21 +112,16 @@ class Host:
         if not SAFE_CHILD_NAME.match(name):
             raise ValueError(f"bad child name {name!r}")
         pid = os.fork()
-        if pid == 0:  # the child never returns into the host's loop
-            code = 0
-            try:
+        if pid == 0:
+
+            def child() -> None:
                 os.setpgid(0, 0)
                 child_output(self.workdir / f"{name}.log")
                 sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
                 sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
                 work()
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-            except BaseException:  # noqa: BLE001 - report, then leave
-                traceback.print_exc()
-                code = 1
-            finally:
-                os._exit(code)
+
+            run_and_exit(child)
         with contextlib.suppress(OSError):  # as the child does: whoever runs first wins the race
             os.setpgid(pid, pid)
         self.children[pid] = None

@@ -16,8 +16,11 @@ import resource
 import signal
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NoReturn
 
 CLONE_NEWNET = 0x40000000
 FIRST_UID = 61000
@@ -105,6 +108,23 @@ def grant(paths: list[Path], uid: int) -> None:
         for directory, subdirectories, files in os.walk(path):
             for name in subdirectories + files:
                 os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
+
+
+def run_and_exit(work: Callable[[], object]) -> NoReturn:
+    """In a freshly forked child: run ``work``, then end the child with its exit code.
+
+    The child never returns into its parent's loop, whatever ``work`` raises.
+    """
+    code = 0
+    try:
+        work()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report, then leave
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def processes_of(uid: int) -> list[int]:

@@ -25,13 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import SOCKET_ENV
-from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, grant, is_root, kill_all
+from .sandbox import FIRST_UID, UID_COUNT, Limits, enter, grant, is_root, kill_all, run_and_exit
 
 READY_ENV = "COURSE_GRADE_READY"  # a file that exists once the zygote answers
 UID_LOCKS = Path(tempfile.gettempdir()) / "course-sandbox-uids"
@@ -172,20 +171,15 @@ class Server:
             kill_all(uid)  # a previous holder of this uid leaves nothing behind
             grant([workdir, *map(Path, writable or [])], uid)
         pid = os.fork()
-        if pid == 0:  # the child never returns into the server's loop
-            code = 0
-            try:
+        if pid == 0:
+
+            def host() -> None:
                 enter(workdir, Path(tree), uid, self.limits, env or {})
                 from .lab_host import run
 
                 run(lesson, str(workdir), env or {})
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-            except BaseException:  # noqa: BLE001 - report, then leave
-                traceback.print_exc()
-                code = 1
-            finally:
-                os._exit(code)
+
+            run_and_exit(host)
         self.sandboxes[pid] = Sandbox(pid, uid, workdir, owner)
         return {"pid": pid, "uid": uid, "workdir": str(workdir)}
 
