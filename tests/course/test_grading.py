@@ -282,3 +282,24 @@ def test_a_check_that_hangs_its_worker_costs_only_that_lesson_of_that_submission
     assert "stopped while grading" in blocked[0].message
     assert {o.lesson for o in others} == {"lesson01_endpoints", "lesson02_validation"}
     assert all(o.status == "passed" for o in others), "the checks before it, or the next lesson, lost points"
+
+
+def test_a_grade_worker_task_gives_what_local_grading_gives(tmp_path: Path) -> None:
+    """The Celery task body, called directly: no broker needed to check what a worker returns."""
+    from course.grading.distributed import TASK, _options_to_json, _zip_directory, grade_submission, make_app
+
+    assert make_app("memory://", "class-a").conf.task_default_queue == "class-a"
+    assert TASK in make_app("memory://").tasks
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "test_lesson01_endpoints.py").write_text(HIDDEN_CHECK)
+    options = GradeOptions(exercises=["1.1"], hidden=hidden)
+    reverted = submission(tmp_path, "reverted", "solutions", {f"{LESSON01}/users.py": (ROOT / LESSON01 / "users.py").read_text()})
+    payload = {path.name: path.read_text() for path in hidden.glob("*.py")}
+    rows = grade_submission("reverted", _zip_directory(reverted / "labs"), _options_to_json(options), payload)
+    local = grade_all([reverted], options)
+    keys = ("learner", "exercise", "check", "status", "hidden")
+    assert sorted(tuple(row[key] for key in keys) for row in rows) == sorted(
+        tuple(getattr(outcome, key) for key in keys) for outcome in local
+    )
+    assert {row["status"] for row in rows if not row["hidden"]} == {"failed"}  # 1.1 reverted to the starter

@@ -2,12 +2,13 @@
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 from course.grading.remote import check_peer, listening
-from course.grading.sandbox import grant, is_root
+from course.grading.sandbox import grant, is_root, run_and_exit
 from course.grading.zygote import log_tail
 
 OTHER_UID = 61999
@@ -49,3 +50,29 @@ def test_granting_a_directory_never_follows_a_planted_link(tmp_path: Path) -> No
     grant([database], OTHER_UID)
     assert (database / "db.sqlite").stat().st_uid == OTHER_UID
     assert outside.stat().st_uid == os.geteuid(), "a link in a granted directory handed its target over"
+
+
+class Exited(Exception):
+    """Stands in for os._exit, which would end the test process."""
+
+
+@pytest.mark.parametrize(
+    ("work", "code"),
+    [
+        (lambda: None, 0),
+        (lambda: sys.exit(3), 3),
+        (lambda: sys.exit("a message"), 1),
+        (lambda: 1 / 0, 1),
+    ],
+)
+def test_a_forked_child_ends_with_its_works_exit_code(monkeypatch: pytest.MonkeyPatch, work, code: int) -> None:
+    codes: list[int] = []
+
+    def fake_exit(status: int) -> None:
+        codes.append(status)
+        raise Exited
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    with pytest.raises(Exited):
+        run_and_exit(work)
+    assert codes == [code]
