@@ -5,7 +5,9 @@ own process, so what they answer can be checked directly.
 """
 
 import json
+import signal
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -84,3 +86,25 @@ def test_the_host_imports_the_lab_once_and_answers_requests(solutions_tree: Path
     assert host.op_stop(12345) == {"exit": None}
     with pytest.raises(ValueError, match="bad child name"):
         host._fork("../x", lambda: None)
+
+
+def wait_for_exit(host: Host, pid: int) -> dict[str, object]:
+    deadline = time.monotonic() + 20
+    while (status := host.op_status(pid))["alive"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return status
+
+
+def test_the_host_runs_commands_and_stops_servers_in_children_of_its_own(solutions_tree: Path, tmp_path: Path) -> None:
+    host = Host(LESSON, tmp_path, {})
+    done = host.op_run("run-1", "json.tool", [str(tmp_path / "missing.json")], {"COURSE_PROBE": "1"})["pid"]
+    assert wait_for_exit(host, done) == {"alive": False, "exit": 2}  # argparse: no such file
+    assert "missing.json" in (tmp_path / "run-1.log").read_text(), "the command's output is in its own log"
+    assert host.op_stop(done) == {"exit": 2}
+
+    serving = host.op_apps("apps-2")["pid"]
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "apps-2.ctl").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert host.op_status(serving)["alive"], (tmp_path / "apps-2.log").read_text()
+    assert host.op_stop(serving) == {"exit": -signal.SIGKILL}, "a runner is stopped with its whole process group"
