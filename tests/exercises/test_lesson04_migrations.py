@@ -354,6 +354,22 @@ async def test_downgrade_keeps_the_roles_users_have(database: MigratedDatabase, 
 # --- 4.3: renaming a table without losing a row ---------------------------------------------------
 
 
+def expect_renamed_keys(database: MigratedDatabase, table: str, old: str, after: str) -> None:
+    """``old`` is now ``table`` in every name: its constraints and index, review's foreign key, and the id
+    sequence where the database has one."""
+    expect_names(database, table, {name.format(t=table) for name in BOOK_NAMES}, old, after)
+    review_fks = database.foreign_keys("review")
+    foreign_key = f"fk_review_book_id_{table}"
+    assert review_fks.get(foreign_key) == table, (
+        f"after `{after}`: expected review's foreign key {foreign_key} → {table}, got {review_fks}"
+    )
+    if database.sequences:
+        sequences = set(inspect(database.engine).get_sequence_names())
+        assert f"{table}_id_seq" in sequences and f"{old}_id_seq" not in sequences, (
+            f"after `{after}`: expected the sequence {old}_id_seq renamed to {table}_id_seq, got {sorted(sequences)}"
+        )
+
+
 @pytest.mark.exercise("4.3", points=3)
 async def test_rename_keeps_rows_keys_index_and_sequence(database: MigratedDatabase, lab: LabFactory) -> None:
     """`alembic upgrade head` from 0003 renames `books` to `book` and keeps every book and review. Its primary key,
@@ -371,16 +387,7 @@ async def test_rename_keeps_rows_keys_index_and_sequence(database: MigratedDatab
     )
     expect_rows(database, "book", books, after)
     expect_rows(database, "review", reviews, after)
-    expect_names(database, "book", {name.format(t="book") for name in BOOK_NAMES}, "books", after)
-    review_fks = database.foreign_keys("review")
-    assert review_fks.get("fk_review_book_id_book") == "book", (
-        f"after `{after}`: expected review's foreign key fk_review_book_id_book → book, got {review_fks}"
-    )
-    if database.sequences:
-        sequences = set(inspect(database.engine).get_sequence_names())
-        assert "book_id_seq" in sequences and "books_id_seq" not in sequences, (
-            f"after `{after}`: expected the sequence books_id_seq renamed to book_id_seq, got {sorted(sequences)}"
-        )
+    expect_renamed_keys(database, "book", "books", after)
     owner = books[0]["owner_id"]
     try:
         new_id = database.insert("book", title="Sanditon", author="Jane Austen", owner_id=owner)
@@ -422,16 +429,7 @@ async def test_rename_round_trip_keeps_every_row(database: MigratedDatabase) -> 
     expect_rows(database, "books", snapshot["book"], after)
     for table in ("role", "user_account", "review"):
         expect_rows(database, table, snapshot[table], after)
-    expect_names(database, "books", {name.format(t="books") for name in BOOK_NAMES}, "book", after)
-    review_fks = database.foreign_keys("review")
-    assert review_fks.get("fk_review_book_id_books") == "books", (
-        f"after `{after}`: expected review's foreign key fk_review_book_id_books → books, got {review_fks}"
-    )
-    if database.sequences:
-        sequences = set(inspect(database.engine).get_sequence_names())
-        assert "books_id_seq" in sequences and "book_id_seq" not in sequences, (
-            f"after `{after}`: expected the sequence book_id_seq renamed back to books_id_seq, got {sorted(sequences)}"
-        )
+    expect_renamed_keys(database, "books", "book", after)
     owner = snapshot["user_account"][0]["id"]
     new_id = database.insert("books", title="Sanditon", author="Jane Austen", owner_id=owner)
     assert new_id > max(row["id"] for row in snapshot["book"]), (
