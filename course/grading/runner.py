@@ -217,7 +217,7 @@ class Grader:
         return Worker(process, claims, log)
 
     def run(self, jobs: Sequence[Job], progress: Callable[[str], None]) -> None:
-        """Grade every queued job; a worker that dies costs only the submission it was grading."""
+        """Grade every queued job; a worker that dies costs only the job it was grading."""
         pending = {job.done: job for job in jobs}
         left = Counter(job.submission.name for job in jobs)
         started = time.perf_counter()
@@ -248,11 +248,13 @@ class Grader:
                     worker.process.wait()
 
     def _after_exit(self, worker: Worker, pending: dict[Path, Job]) -> None:
-        abandoned = [job for job in pending.values() if (worker.claims / job.path.name).exists()]
+        # Claimed and not done; a job it finished just before it died is already done.
+        claimed = [job for job in pending.values() if (worker.claims / job.path.name).exists()]
+        abandoned = [job for job in claimed if not job.done.exists()]
         for job in abandoned:  # it died while grading this one: a check hung or crashed it
             reason = "the grader's check process stopped while grading this submission (a check hung past its timeout?)"
             job.done.write_text(json.dumps({"reason": reason}), encoding="utf-8")
-        if worker.process.returncode != 0 and not abandoned and any(self.queue.glob("*.json")):
+        if worker.process.returncode != 0 and not claimed and any(self.queue.glob("*.json")):
             tail = worker.log.read_text(errors="replace")[-3000:]
             raise GradingError(f"a grading worker failed before grading anything (exit {worker.process.returncode}):\n{tail}")
 
