@@ -25,8 +25,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from course.config import ROOT_ENV
 from course.harness import create_app, import_lab, serve_in_process
-from course.layout import ROOT_ENV, checkout_root
+from course.layout import checkout_root
 from course.tree import implementation_tree
 from course.verify import verify
 
@@ -78,7 +79,9 @@ def _env(root: Path) -> dict[str, str]:
 def bench_startup(runs: int, root: Path) -> dict:
     cold = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", COLD_START], env=_env(root), capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", COLD_START], env=_env(root), capture_output=True, text=True, check=True
+        )
         cold.append(float(out.stdout.strip()))
 
     async def warm_once() -> float:
@@ -130,15 +133,25 @@ def main() -> None:
         ("lab start-up, cold interpreter (median)", results["startup"]["cold_median"], None, "s"),
         ("in-process request (median)", results["requests"]["median_ms"], 1.0, "ms"),
     ]
-    results["targets"] = [{"measure": m, "value": v, "target": t, "unit": u, "met": t is None or v <= t} for m, v, t, u in targets]
+    results["targets"] = [
+        {"measure": m, "value": v, "target": t, "unit": u, "met": t is None or v <= t} for m, v, t, u in targets
+    ]
     console = Console()
     table = Table(title="nbval per notebook (best of runs)")
     for column in ("notebook", "cells", "wall s", "floor s", "ratio"):
         table.add_column(column)
     for row in results["nbval"]["notebooks"]:
-        table.add_row(row["notebook"], str(row["cells"]), f"{row['wall']:.2f}", f"{row['floor']:.2f}", f"{row['ratio']:.2f}")
+        table.add_row(
+            row["notebook"], str(row["cells"]), f"{row['wall']:.2f}", f"{row['floor']:.2f}", f"{row['ratio']:.2f}"
+        )
     nb = results["nbval"]
-    table.add_row("course (elapsed, 2 workers)", "", f"{nb['course_wall']:.2f}", f"{nb['course_floor']:.2f}", f"{nb['course_ratio']:.2f}")
+    table.add_row(
+        "course (elapsed, 2 workers)",
+        "",
+        f"{nb['course_wall']:.2f}",
+        f"{nb['course_floor']:.2f}",
+        f"{nb['course_ratio']:.2f}",
+    )
     console.print(table)
     summary = Table(title="targets")
     for column in ("measure", "value", "target", "met"):

@@ -1,6 +1,6 @@
 """Grading benchmark: prints a table and writes artifacts/bench-grading.json.
 
-- sandbox overhead per app start: a lab host from the zygote (fork, sandbox, import the
+- sandbox overhead per app start: a lab host from the zygote (fork, jail, import the
   lab), and a fresh app (factory and lifespan) from that host's runner;
 - seconds per submission for all lessons at -j 1 and -j 2 (copies of the solutions);
 - the time to grade 50 copies of the solutions at -j 2.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import tempfile
@@ -23,44 +22,40 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from course.grading import remote
-from course.grading.remote import OWNER_ENV
-from course.grading.runner import GradeOptions, grade_all
-from course.grading.sandbox import Limits
-from course.grading import SOCKET_ENV
-from course.grading.zygote import Zygote
-from course.layout import ROOT_ENV, checkout_root, lessons
+from course.config import SandboxLimits
+from course.grading.batch import GradeOptions, grade_all
+from course.grading.sandbox_client import ZygoteProcess
+from course.grading.sandboxed_labs import SandboxedLabs
+from course.layout import checkout_root, lessons
 from course.tree import implementation_tree
 
 LESSON = "lesson05_rest"  # the heaviest lab to import
 
 
 def sandbox_start(runs: int) -> tuple[float, float]:
-    """Medians: a lab host from the zygote (fork, sandbox, import), and a fresh app from its runner."""
+    """Medians: a lab host from the zygote (fork, jail, import), and a fresh app from its runner."""
     base = Path(tempfile.mkdtemp(prefix="course-bench-"))
     base.chmod(0o711)
-    zygote = Zygote(base / "zygote", Limits())
-    zygote.start()
+    zygote = ZygoteProcess(base / "zygote", SandboxLimits())
+    labs = SandboxedLabs(zygote.start(), SandboxLimits())
     hosts, apps = [], []
-    saved = dict(os.environ)
     try:
         with implementation_tree("solutions") as root:
             root.chmod(0o755)
-            os.environ.update({SOCKET_ENV: str(zygote.path), ROOT_ENV: str(root)})
             for run in range(runs):
-                os.environ[OWNER_ENV] = f"bench-{run}"
+                labs.begin(f"bench-{run}", root, checkout_root() / "solutions")
                 started = time.perf_counter()
-                remote.lab_host(LESSON, {}, time.monotonic() + 30)
+                labs.host(LESSON, {}, time.monotonic() + 30)
                 hosts.append(time.perf_counter() - started)
             for _ in range(runs):  # the checks of one learner's lesson, one after another
                 started = time.perf_counter()
-                host, _ = remote._serve(LESSON, {})
+                host, app = labs._serve(LESSON, {})
                 apps.append(time.perf_counter() - started)
-                remote._stop_app(host)
+                labs._stop_app(host, app)
+            labs.end()
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         zygote.stop()
+        shutil.rmtree(base, ignore_errors=True)
     return statistics.median(hosts), statistics.median(apps)
 
 
@@ -73,7 +68,7 @@ def grade_copies(count: int, jobs: int) -> float:
             shutil.copytree(path, copy / "labs", ignore=shutil.ignore_patterns("__pycache__"))
             copies.append(copy)
         started = time.perf_counter()
-        outcomes = grade_all(copies, GradeOptions(jobs=jobs))
+        outcomes = grade_all(copies, GradeOptions(jobs=jobs)).outcomes
         elapsed = time.perf_counter() - started
     failed = [o for o in outcomes if o.status != "passed"]
     if failed:

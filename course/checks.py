@@ -13,16 +13,20 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .layout import EXERCISE_ID, ROOT_ENV, Exercise, find_exercise, find_lesson, lessons
-from .settings import get_settings
+from .advice import merge
+from .config import ROOT_ENV, get_settings
+from .layout import EXERCISE_ID, Exercise, find_exercise, find_lesson, lessons
 from .tree import implementation_tree
 
 OUTPUT_TAIL = 1500
+PROGRESS_POLL = 0.1
+LEARNER_WARNINGS = "always"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class CheckResult:
     outcome: str
     message: str = ""
     duration: float = 0.0
+    advice: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -77,11 +82,14 @@ def select(selectors: Iterable[str]) -> tuple[Exercise, ...]:
 
 
 def _pytest_command(exercises: Sequence[Exercise], report: Path, timeout: float) -> list[str]:
-    modules = sorted({find_lesson(str(exercise.lesson)).check_module for exercise in exercises})
+    chosen = {exercise.lesson for exercise in exercises}
+    modules = sorted(lesson.check_module for lesson in chosen)
     whole = {exercise.id for exercise in exercises} == {
-        exercise.id for module in modules for exercise in _exercises_in(module)
+        exercise.id for lesson in chosen for exercise in lesson.exercises
     }
     command = [sys.executable, "-m", "pytest", "-q", "--no-header", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout"]
+    # Learner code's warnings are advice, not errors (the suite's filterwarnings = error is for the machinery).
+    command += ["-W", LEARNER_WARNINGS]
     # The check's own timeout cancels cleanly; pytest-timeout is the backstop for a blocked loop.
     command += [f"--course-check-timeout={timeout:g}", f"--timeout={timeout + 5:g}", "--timeout-method=thread"]
     command += [f"--course-report={report}", *modules]
@@ -90,19 +98,18 @@ def _pytest_command(exercises: Sequence[Exercise], report: Path, timeout: float)
     return command
 
 
-def _exercises_in(module: str) -> tuple[Exercise, ...]:
-    lesson_package = Path(module).stem.removeprefix("test_")
-    return find_lesson(lesson_package).exercises
-
-
 def run_checks(
     selectors: Iterable[str] = (),
     *,
     impl: str | Path = "labs",
     timeout: float | None = None,
     env: dict[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckRun:
-    """Run the checks of the selected exercises against ``impl`` in a subprocess."""
+    """Run the checks of the selected exercises against ``impl`` in a subprocess.
+
+    ``progress(done, expected)`` hears how many checks have finished, as the report grows.
+    """
     exercises = select(selectors)
     per_check = timeout or get_settings().check_timeout
     run = CheckRun(exercises)
@@ -113,18 +120,28 @@ def run_checks(
     with implementation_tree(impl) as root, tempfile.TemporaryDirectory(prefix="course-check-") as scratch:
         report = Path(scratch) / "report.json"
         child_env = {**os.environ, **(env or {}), ROOT_ENV: str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        try:
-            completed = subprocess.run(
+        limit = per_check * (expected + 1) + 30
+        with (
+            subprocess.Popen(
                 _pytest_command(exercises, report, per_check),
                 cwd=root,
                 env=child_env,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 text=True,
-                timeout=per_check * (expected + 1) + 30,
-            )
-            run.returncode, output = completed.returncode, completed.stdout + completed.stderr
-        except subprocess.TimeoutExpired as exc:
-            run.returncode, output = -1, f"the checks did not finish within {exc.timeout:.0f} s"
+            ) as child,
+            ThreadPoolExecutor(max_workers=1) as pool,
+        ):
+            reader = pool.submit(child.communicate)  # read all it says, so that it never blocks on a full pipe
+            while not reader.done() and time.perf_counter() - started < limit:
+                if progress is not None:
+                    progress(len(_read_report(report)), expected)
+                time.sleep(PROGRESS_POLL)
+            if reader.done():
+                run.returncode, output = child.returncode, reader.result()[0]
+            else:
+                child.kill()
+                run.returncode, output = -1, f"the checks did not finish within {limit:.0f} s"
         run.results = _read_report(report)
     run.duration = time.perf_counter() - started
     _account_for_missing(run, output)
@@ -136,8 +153,19 @@ def _read_report(path: Path) -> list[CheckResult]:
         payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    fields = CheckResult.__dataclass_fields__
-    return [CheckResult(**{key: value for key, value in row.items() if key in fields}) for row in payload["checks"]]
+    return [
+        CheckResult(
+            row["name"],
+            row["exercise"],
+            row["points"],
+            row["requirement"],
+            row["outcome"],
+            row.get("message", ""),
+            row.get("duration", 0.0),
+            tuple(row.get("advice", ())),
+        )
+        for row in payload["checks"]
+    ]
 
 
 def _account_for_missing(run: CheckRun, output: str) -> None:
@@ -147,10 +175,10 @@ def _account_for_missing(run: CheckRun, output: str) -> None:
     for exercise in run.exercises:
         for check in exercise.checks:
             if (exercise.id, check.name) not in reported:
-                run.results.append(
-                    CheckResult(check.name, exercise.id, check.points, check.requirement, "error", tail)
-                )
-    order = {(exercise.id, check.name): index for index, exercise in enumerate(run.exercises) for check in exercise.checks}
+                run.results.append(CheckResult(check.name, exercise.id, check.points, check.requirement, "error", tail))
+    order = {
+        (exercise.id, check.name): index for index, exercise in enumerate(run.exercises) for check in exercise.checks
+    }
     run.results.sort(key=lambda result: order.get((result.exercise, result.name), len(order)))
 
 
@@ -172,6 +200,10 @@ def render(run: CheckRun, console: Any = None) -> None:
             console.print(f"[bold red]✗ {result.exercise} {result.name}[/]")
             console.print(f"  [bold]Requirement:[/] {result.requirement}", highlight=False)
             console.print(textwrap.indent(result.message, "    "), markup=False, highlight=False)
+    if said := merge(*(result.advice for result in run.results)):
+        console.print("[bold]Advice[/] (it does not change your score):")
+        for line in said:
+            console.print(f"  • {line}", markup=False, highlight=False)
     earned, total = run.score
     style = "green" if run.passed else "red"
     console.print(f"[{style}]{earned}/{total} points[/] in {run.duration:.1f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,29 +10,47 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .checks import render, run_checks
-from .grading import QUEUE
-from .layout import lessons
+from .checks import CheckRun, render, run_checks
+from .config import CHECK_TIMEOUT, FAR_TIME_ZONE, GRADING_QUEUE, SUBMISSION_TIMEOUT, SandboxLimits
+from .layout import find_lesson, lessons
 
 app = typer.Typer(help="FastAPI Course Lab: lessons, checks and the tools around them.", no_args_is_help=True)
 console = Console(highlight=False)
 Impl = Annotated[str, typer.Option("--impl", help="labs, solutions, or a directory of lesson packages")]
 
 
+def _with_progress(work: Callable[[Callable[[int, int], None]], CheckRun]) -> CheckRun:
+    """Run ``work``, showing how many checks have finished so far on the terminal."""
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("checks", total=None)
+        return work(lambda done, expected: bar.update(task, completed=done, total=expected))
+
+
 @app.command("list")
 def list_lessons(
+    selectors: Annotated[
+        list[str] | None, typer.Argument(help="lessons (1, lesson01_endpoints); all by default")
+    ] = None,
     run: Annotated[bool, typer.Option("--run/--no-run", help="run the checks to show pass state")] = True,
     impl: Impl = "labs",
 ) -> None:
     """Lessons, their exercises and points, and whether your labs pass them."""
     from .sync import exercise_tasks
 
-    state = run_checks(impl=impl) if run else None
+    try:
+        shown = [find_lesson(selector) for selector in selectors] if selectors else list(lessons())
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    chosen = [lesson.package for lesson in shown]
+    state = _with_progress(lambda progress: run_checks(chosen, impl=impl, progress=progress)) if run else None
     tasks = exercise_tasks()
     table = Table(title="FastAPI Course Lab")
     for column in ("lesson", "exercise", "task", "points", "state"):
         table.add_column(column)
-    for lesson in lessons():
+    for lesson in shown:
         first = True
         for exercise in lesson.exercises:
             if state is None:
@@ -49,13 +68,17 @@ def list_lessons(
 
 @app.command()
 def check(
-    selectors: Annotated[list[str] | None, typer.Argument(help="exercise ids (1.2) or lessons (1, lesson01_endpoints)")] = None,
+    selectors: Annotated[
+        list[str] | None, typer.Argument(help="exercise ids (1.2) or lessons (1, lesson01_endpoints)")
+    ] = None,
     impl: Impl = "labs",
     timeout: Annotated[float | None, typer.Option(help="seconds per check")] = None,
 ) -> None:
     """Check your work. Exit code 0 only when every selected check passes."""
     try:
-        run = run_checks(selectors or [], impl=impl, timeout=timeout)
+        run = _with_progress(
+            lambda progress: run_checks(selectors or [], impl=impl, timeout=timeout, progress=progress)
+        )
     except LookupError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -106,8 +129,16 @@ def verify(
     for column in ("notebook", "cells", "wall s", "floor s", "ratio"):
         table.add_column(column, justify="left" if column == "notebook" else "right")
     for timing in result.timings:
-        table.add_row(timing.notebook, str(timing.cells), f"{timing.wall:.2f}", f"{timing.floor:.2f}", f"{timing.ratio:.2f}")
-    table.add_row("[bold]course (elapsed)", "", f"{result.wall:.2f}", f"{result.floor:.2f}", f"{result.wall / result.floor if result.floor else 0:.2f}")
+        table.add_row(
+            timing.notebook, str(timing.cells), f"{timing.wall:.2f}", f"{timing.floor:.2f}", f"{timing.ratio:.2f}"
+        )
+    table.add_row(
+        "[bold]course (elapsed)",
+        "",
+        f"{result.wall:.2f}",
+        f"{result.floor:.2f}",
+        f"{result.wall / result.floor if result.floor else 0:.2f}",
+    )
     if result.returncode != 0:
         console.print(result.output, markup=False)
     console.print(table)
@@ -125,37 +156,46 @@ def serve(
 
     import uvicorn
 
-    from .layout import ROOT_ENV, find_lesson, tree_root
+    from .config import ROOT_ENV, SERVE_LESSON_ENV
+    from .layout import tree_root
 
     package = find_lesson(lesson).package
     root = tree_root()
     os.environ.setdefault(ROOT_ENV, str(root))
-    os.environ["COURSE_SERVE_LESSON"] = package
+    os.environ[SERVE_LESSON_ENV] = package
     console.print(f"Swagger UI: http://127.0.0.1:{port}/docs")
     uvicorn.run(
-        "course.cli:_served_app", factory=True, host="127.0.0.1", port=port,
-        reload=reload, reload_dirs=[str(root / "labs" / package)] if reload else None,
-    )  # fmt: skip
+        "course.cli:_served_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        reload=reload,
+        reload_dirs=[str(root / "labs" / package)] if reload else None,
+    )
 
 
 def _served_app() -> Any:
     """The lab named by COURSE_SERVE_LESSON, with Swagger UI that works offline."""
     import os
 
+    from .config import SERVE_LESSON_ENV
     from .harness import create_app
     from .offline_docs import OfflineDocs
 
-    return OfflineDocs(create_app(os.environ["COURSE_SERVE_LESSON"]))
+    return OfflineDocs(create_app(os.environ[SERVE_LESSON_ENV]))
 
 
 @app.command()
 def record(
-    lessons_: Annotated[list[str], typer.Argument(metavar="LESSON...", help="lessons whose notebooks to re-run")],
+    lessons_: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[LESSON]...", help="lessons whose notebooks to re-run; all by default"),
+    ] = None,
 ) -> None:
     """Re-execute notebooks against the solutions and store their outputs (for maintainers)."""
     from .record import record as run_record
 
-    for selector in lessons_:
+    for selector in lessons_ or [lesson.package for lesson in lessons()]:
         console.print(f"recorded {run_record(selector)}")
 
 
@@ -165,11 +205,14 @@ def submit(
     out: Annotated[Path, typer.Option(help="where the zip goes")] = Path("submissions"),
 ) -> None:
     """Pack your labs/ into submissions/NAME.zip for your instructor."""
-    from .grading.submission import pack
+    from .grading.submissions import pack
     from .layout import tree_root
 
     target = pack(name, tree_root() / "labs", out)
     console.print(f"wrote {target}")
+
+
+_LIMITS = SandboxLimits()
 
 
 @app.command()
@@ -178,56 +221,137 @@ def grade(
     out: Annotated[Path, typer.Option("--out", help="directory for the gradebook and feedback")],
     hidden: Annotated[Path | None, typer.Option(help="directory of hidden checks, as tests/exercises")] = None,
     lessons_: Annotated[str, typer.Option("--lessons", help="comma-separated lessons; all by default")] = "",
-    jobs: Annotated[int, typer.Option("-j", help="submissions graded at once")] = 2,
-    timeout: Annotated[float, typer.Option(help="seconds per check")] = 10.0,
-    submission_timeout: Annotated[float, typer.Option(help="seconds per submission")] = 300.0,
+    jobs: Annotated[int, typer.Option("-j", help="check workers: lessons graded at once")] = 2,
+    timeout: Annotated[float, typer.Option(help="seconds per check")] = CHECK_TIMEOUT,
+    submission_timeout: Annotated[float, typer.Option(help="seconds per submission")] = SUBMISSION_TIMEOUT,
     only: Annotated[list[str] | None, typer.Option(help="re-grade only this learner (repeatable)")] = None,
     exercise: Annotated[list[str] | None, typer.Option(help="re-grade only this exercise (repeatable)")] = None,
-    broker: Annotated[str | None, typer.Option(help="redis://... : grade on `course grade-worker` processes")] = None,
-    queue: Annotated[str, typer.Option(help="the broker queue the grade workers listen on")] = QUEUE,
+    broker: Annotated[str | None, typer.Option(help="redis://... : grade on `course grade-node` processes")] = None,
+    queue: Annotated[str, typer.Option(help="the broker queue the grading nodes listen on")] = GRADING_QUEUE,
+    cpu_seconds: Annotated[int, typer.Option(help="sandbox: CPU seconds per lab process")] = _LIMITS.cpu_seconds,
+    memory_mb: Annotated[int, typer.Option(help="sandbox: memory per lab process, MB")] = _LIMITS.memory_bytes >> 20,
+    processes: Annotated[int, typer.Option(help="sandbox: processes per learner")] = _LIMITS.processes,
+    disk_mb: Annotated[int, typer.Option(help="sandbox: each writable tmpfs, and each file, MB")] = _LIMITS.tmpfs_bytes
+    >> 20,
 ) -> None:
     """Grade a class: every submission in sandboxes, then gradebook.csv, results.json and feedback."""
     from rich.progress import Progress
 
-    from .grading.reports import write_reports
-    from .grading.runner import GradeOptions, GradingError, grade_all
-    from .grading.submission import safe_name
+    from .grading.batch import GradeOptions, GradingError, grade_all
+    from .grading.reports import OutputRefused, write_reports
+    from .grading.submissions import submission_name
 
-    chosen = [path for path in submissions if not only or safe_name(path.stem if path.suffix == ".zip" else path.name) in only]
+    chosen = [path for path in submissions if not only or submission_name(path) in only]
+    limits = SandboxLimits(
+        cpu_seconds=cpu_seconds,
+        memory_bytes=memory_mb << 20,
+        processes=processes,
+        file_bytes=min(_LIMITS.file_bytes, disk_mb << 20),
+        tmpfs_bytes=disk_mb << 20,
+    )
     options = GradeOptions(
-        lessons=[lesson for lesson in lessons_.split(",") if lesson], exercises=exercise or [], hidden=hidden,
-        jobs=jobs, check_timeout=timeout, submission_timeout=submission_timeout,
-    )  # fmt: skip
+        lessons=[lesson for lesson in lessons_.split(",") if lesson],
+        exercises=exercise or [],
+        hidden=hidden,
+        jobs=jobs,
+        check_timeout=timeout,
+        submission_timeout=submission_timeout,
+        limits=limits,
+    )
     with Progress(console=console) as progress:
         task = progress.add_task("grading", total=len(chosen))
-        advance = lambda name: progress.advance(task)  # noqa: E731
+        advance = lambda name: progress.advance(task)  # noqa: E731 - a one-line callback
         try:
             if broker:
                 from .grading.distributed import grade_distributed
 
-                outcomes = grade_distributed(chosen, options, broker, progress=advance, queue=queue)
+                graded = grade_distributed(chosen, options, broker, progress=advance, queue=queue)
             else:
-                outcomes = grade_all(chosen, options, progress=advance)
+                graded = grade_all(chosen, options, progress=advance)
         except GradingError as failure:  # the grader's own failure, not a learner's
             console.print(f"[red]grading failed:[/red] {failure}")
             raise typer.Exit(2) from failure
-    write_reports(outcomes, out)
-    earned = sum(outcome.earned for outcome in outcomes)
+    try:
+        write_reports(graded.outcomes, out, notes=graded.shortfalls)
+    except OutputRefused as refused:
+        console.print(f"[red]no reports written:[/red] {refused}")
+        raise typer.Exit(2) from refused
+    for note in graded.shortfalls:
+        console.print(f"[yellow]sandbox weaker than intended:[/yellow] {note}")
+    earned = sum(outcome.earned for outcome in graded.outcomes)
     console.print(f"graded {len(chosen)} submission(s), {earned} points in all: {out / 'gradebook.csv'}")
 
 
-@app.command("grade-worker")
-def grade_worker(
+@app.command("grade-node")
+def grade_node(
     broker: Annotated[str, typer.Option(help="the redis://... URL that `course grade --broker` uses")],
     concurrency: Annotated[int, typer.Option(help="submissions graded at once")] = 1,
-    queue: Annotated[str, typer.Option(help="the queue `course grade --queue` sends to")] = QUEUE,
+    queue: Annotated[str, typer.Option(help="the queue `course grade --queue` sends to")] = GRADING_QUEUE,
 ) -> None:
-    """Grade submissions sent by `course grade --broker`, with the local sandbox."""
+    """A grading node: grade submissions sent by `course grade --broker`, with this machine's sandbox."""
     from .grading.distributed import make_app
 
-    worker = make_app(broker, queue).Worker(queues=[queue], concurrency=concurrency, pool="prefork", loglevel="WARNING")
-    worker.start()
-    raise typer.Exit(worker.exitcode or 0)
+    node = make_app(broker, queue).Worker(queues=[queue], concurrency=concurrency, pool="prefork", loglevel="WARNING")
+    node.start()
+    raise typer.Exit(node.exitcode or 0)
+
+
+strength_app = typer.Typer(help="Check strength: planted bugs must lose points, correct alternatives must not.")
+app.add_typer(strength_app, name="strength")
+
+
+@strength_app.command("run")
+def strength_run(
+    selectors: Annotated[list[str] | None, typer.Argument(help="lessons; all by default")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="only this variant (its patch name; repeatable)")] = None,
+    jobs: Annotated[int, typer.Option("-j", help="variants checked at once")] = 2,
+    tz: Annotated[str, typer.Option(help="the time zone the labs run in")] = FAR_TIME_ZONE,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="each variant, and the checks it failed")] = False,
+) -> None:
+    """Grade every planted bug and correct alternative as `course check` and as `course grade` do."""
+    from .strength import details, measure, problems, render, summary
+
+    results = measure(
+        selectors or [], only=only or [], jobs=jobs, tz=tz, progress=lambda line: console.print(f"  {line}")
+    )
+    for lesson in results if verbose else ():
+        for line in details(lesson):
+            console.print(line, markup=False, highlight=False)
+    render(results, console)
+    found = [problem for lesson in results for problem in problems(lesson)]
+    for problem in found:
+        console.print(f"[red]✗[/] {problem}", highlight=False)
+    console.print(summary(results))
+    raise typer.Exit(1 if found else 0)
+
+
+@strength_app.command("draft")
+def strength_draft(
+    lesson: Annotated[str, typer.Argument(help="lesson number or package")],
+    dest: Annotated[Path, typer.Argument(help="a new directory to edit the copy in")],
+) -> None:
+    """Copy a lesson's solution to DEST, to edit into a planted bug or an alternative."""
+    import shutil
+
+    from .layout import checkout_root
+    from .patches import IGNORED
+
+    package = find_lesson(lesson).package
+    shutil.copytree(checkout_root() / "solutions" / package, dest / package, ignore=IGNORED)
+    console.print(f"edit {dest / package}, then: course strength diff {dest}")
+
+
+@strength_app.command("diff")
+def strength_diff(
+    draft: Annotated[Path, typer.Argument(help="a directory made by `course strength draft`")],
+) -> None:
+    """Print the patch from the solution to an edited draft; add its header and save it in tests/strength/."""
+    from .layout import checkout_root
+    from .patches import diff_trees
+
+    for package in sorted(path for path in draft.iterdir() if path.is_dir()):
+        original = checkout_root() / "solutions" / package.name
+        typer.echo(diff_trees(original, package, prefix=f"{package.name}/"), nl=False)
 
 
 @app.command()

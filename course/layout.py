@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from .config import ROOT_ENV
+
 LESSON_PACKAGE = re.compile(r"^lesson(?P<number>\d{2})_(?P<slug>[a-z0-9_]+)$")
 EXERCISE_ID = re.compile(r"^(?P<lesson>\d+)\.(?P<index>\d+)$")
-ROOT_ENV = "COURSE_ROOT"
+CHECK_MODULE_PREFIX = "test_"
 
 
 def checkout_root() -> Path:
@@ -39,7 +41,7 @@ def tree_root() -> Path:
 @dataclass(frozen=True)
 class Exercise:
     id: str
-    lesson: int
+    lesson: Lesson
     points: int
     checks: tuple[Check, ...] = field(default=())
 
@@ -80,16 +82,21 @@ class Lesson:
 
     @property
     def exercises(self) -> tuple[Exercise, ...]:
-        return exercises_of(checkout_root() / self.check_module, self.number)
+        return exercises_of(checkout_root() / self.check_module, self)
+
+    @classmethod
+    def from_package(cls, package: str) -> Lesson | None:
+        """``lesson01_endpoints`` → its Lesson; None for a name that is not a lesson package."""
+        match = LESSON_PACKAGE.match(package)
+        return cls(int(match["number"]), match["slug"]) if match else None
 
 
 @cache
 def lessons() -> tuple[Lesson, ...]:
-    found = []
-    for path in sorted((checkout_root() / "solutions").iterdir()):
-        if path.is_dir() and (match := LESSON_PACKAGE.match(path.name)):
-            found.append(Lesson(int(match["number"]), match["slug"]))
-    return tuple(found)
+    found = (
+        Lesson.from_package(path.name) for path in sorted((checkout_root() / "solutions").iterdir()) if path.is_dir()
+    )
+    return tuple(lesson for lesson in found if lesson is not None)
 
 
 def find_lesson(selector: str) -> Lesson:
@@ -103,10 +110,15 @@ def find_lesson(selector: str) -> Lesson:
     raise LookupError(f"no lesson {selector!r}; the course has {known}")
 
 
-def lesson_of_module(module_name: str) -> str | None:
-    """``tests.exercises.test_lesson01_endpoints`` → ``lesson01_endpoints``; None for other modules."""
-    stem = module_name.rpartition(".")[2]
-    return stem.removeprefix("test_") if stem.startswith("test_lesson") else None
+def lesson_of_module(module: str) -> Lesson | None:
+    """The lesson a check module is about, by its name or path; None for other modules.
+
+    ``tests.exercises.test_lesson01_endpoints``, ``hidden_checks.test_lesson01_endpoints`` and
+    ``tests/exercises/test_lesson01_endpoints.py`` all name lesson 01. This is the one parser of
+    check module names: the plugin, the grader and the self-check all ask it.
+    """
+    stem = module.replace("\\", "/").rpartition("/")[2].removesuffix(".py").rpartition(".")[2]
+    return Lesson.from_package(stem.removeprefix(CHECK_MODULE_PREFIX)) if stem.startswith(CHECK_MODULE_PREFIX) else None
 
 
 def find_exercise(exercise_id: str) -> Exercise:
@@ -145,7 +157,7 @@ def _exercise_marker(decorator: ast.expr) -> tuple[str, int] | None:
 
 
 @cache
-def exercises_of(path: Path, lesson: int) -> tuple[Exercise, ...]:
+def exercises_of(path: Path, lesson: Lesson) -> tuple[Exercise, ...]:
     """The exercises of one check module, with their checks, read from its source."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ error message, never a cell that cannot be interrupted.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import socket
@@ -20,16 +21,23 @@ import httpx
 
 from . import harness
 from .checks import render, run_checks
+from .config import LAB_START_TIMEOUT, get_settings
 from .offline_docs import OfflineDocs
-from .settings import get_settings
 
 # Headers worth showing in a lesson; the rest is noise such as content-length.
 SHOWN_HEADERS = (
-    "allow", "cache-control", "content-type", "etag", "location", "retry-after",
-    "set-cookie", "vary", "www-authenticate", "x-request-id",
-)  # fmt: skip
+    "allow",
+    "cache-control",
+    "content-type",
+    "etag",
+    "location",
+    "retry-after",
+    "set-cookie",
+    "vary",
+    "www-authenticate",
+    "x-request-id",
+)
 BODY_LIMIT = 1200
-START_TIMEOUT = 15.0
 
 _open_lab: AsyncExitStack | None = None
 _servers: dict[str, Any] = {}
@@ -43,7 +51,7 @@ async def lab(lesson: str, *, env: dict[str, str] | None = None) -> httpx.AsyncC
     global _open_lab
     await close_lab()
     stack = AsyncExitStack()
-    client = await asyncio.wait_for(stack.enter_async_context(harness.open_lab(lesson, env=env)), START_TIMEOUT)
+    client = await asyncio.wait_for(stack.enter_async_context(harness.open_lab(lesson, env=env)), LAB_START_TIMEOUT)
     _open_lab = stack
     print(f"{lesson} is running in-process ({get_settings().mode} mode)")
     return client
@@ -53,7 +61,7 @@ async def close_lab() -> None:
     global _open_lab
     if _open_lab is not None:
         stack, _open_lab = _open_lab, None
-        await asyncio.wait_for(stack.aclose(), START_TIMEOUT)
+        await asyncio.wait_for(stack.aclose(), LAB_START_TIMEOUT)
 
 
 def show(response: httpx.Response, *, headers: tuple[str, ...] = ()) -> None:
@@ -80,17 +88,17 @@ def _body_text(response: httpx.Response) -> str:
     return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"… ({len(text)} characters)"
 
 
-def check(*selectors: str) -> bool:
+def check(*selectors: str) -> None:
     """Run the checks of an exercise (``"1.2"``) or lesson against ``labs/`` and show a table.
 
-    With ``COURSE_STRICT=1`` a failure raises, so that a notebook run fails.
+    It returns nothing, so the cell shows the table alone. With ``COURSE_STRICT=1`` a
+    failure raises, so that a notebook run fails.
     """
     run = run_checks(selectors)
     render(run)
     if get_settings().strict and not run.passed:
         failed = ", ".join(sorted({result.exercise for result in run.results if not result.passed}))
         raise AssertionError(f"checks failed for exercise {failed}")
-    return run.passed
 
 
 def _free_socket() -> socket.socket:
@@ -125,11 +133,11 @@ async def serve(lesson: str, *, env: dict[str, str] | None = None) -> str:
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + START_TIMEOUT
+    deadline = loop.time() + LAB_START_TIMEOUT
     while not server.started:
         if not thread.is_alive() or loop.time() > deadline:
             server.should_exit = True
-            raise RuntimeError(f"{lesson} did not start serving within {START_TIMEOUT:.0f} s")
+            raise RuntimeError(f"{lesson} did not start serving within {LAB_START_TIMEOUT:.0f} s")
         await asyncio.sleep(0.02)
     _servers[lesson] = (server, thread, sock)
     direct = f"http://127.0.0.1:{port}/docs"
@@ -140,9 +148,8 @@ async def serve(lesson: str, *, env: dict[str, str] | None = None) -> str:
 
 def _announce(lesson: str, url: str, direct: str) -> None:
     if "ipykernel" in sys.modules:
-        from IPython.display import HTML, display
-
-        display(HTML(f'<a href="{url}" target="_blank">Open the Swagger UI of {lesson}</a>'))
+        ipython: Any = importlib.import_module("IPython.display")  # untyped
+        ipython.display(ipython.HTML(f'<a href="{url}" target="_blank">Open the Swagger UI of {lesson}</a>'))
     print(f"{lesson} is serving at {direct}")
 
 
@@ -154,5 +161,5 @@ def stop_serving(lesson: str | None = None) -> None:
             continue
         server, thread, sock = entry
         server.should_exit = True
-        thread.join(START_TIMEOUT)
+        thread.join(LAB_START_TIMEOUT)
         sock.close()

@@ -12,7 +12,7 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,17 @@ import pytest
 
 # jsonschema imports rfc3987-syntax when it is installed, and that compiles a grammar
 # for over a second. Notebooks never use IRI formats, so nbval's nbformat goes without.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "do not import it", on purpose
 
-from .harness import open_lab  # noqa: E402
-from .layout import lesson_of_module  # noqa: E402
+from .advice import advice, category_name, merge  # noqa: E402 - after the stub above
+from .config import CHECK_TIMEOUT  # noqa: E402 - after the stub above
+from .harness import AppReport, CountedDatabase, SharedDirectory, open_lab  # noqa: E402 - after the stub above
+from .harness import counted_database as open_counted_database  # noqa: E402 - after the stub above
+from .harness import shared_directory as open_shared_directory  # noqa: E402 - after the stub above
+from .layout import lesson_of_module, tree_root  # noqa: E402 - after the stub above
 
 MESSAGE_LIMIT = 2000
-CHECK_TIMEOUT = 20.0
-APP_ERRORS = pytest.StashKey[list[BaseException]]()
+APP_REPORT = pytest.StashKey[AppReport]()  # what the check's apps raised and warned about
 LabFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
@@ -55,9 +58,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "exercise(id, points=1): a graded check of exercise ID worth POINTS points"
-    )
+    config.addinivalue_line("markers", "exercise(id, points=1): a graded check of exercise ID worth POINTS points")
     config.stash[_RESULTS] = []
     config.stash[_TIMING] = {}
 
@@ -101,7 +102,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(config.getoption("course_exercise"))
     if not wanted:
         return
-    selected, deselected = [], []
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         marker = exercise_of(item)
         (selected if marker and marker[0] in wanted else deselected).append(item)
@@ -114,7 +116,12 @@ def lesson_of(module_name: str) -> str:
     """``tests.exercises.test_lesson01_endpoints`` → ``lesson01_endpoints``."""
     if (lesson := lesson_of_module(module_name)) is None:
         raise pytest.UsageError(f"{module_name}: lab fixtures need a module named test_lessonNN_slug")
-    return lesson
+    return lesson.package
+
+
+def app_report(item: pytest.Item) -> AppReport:
+    """What the apps of this check raised and warned about, collected while it runs."""
+    return item.stash.setdefault(APP_REPORT, AppReport())
 
 
 @pytest.fixture
@@ -126,13 +133,31 @@ def anyio_backend() -> str:
 def lab(request: pytest.FixtureRequest) -> LabFactory:
     """Open the check's lab with extra environment: ``async with lab(env={...}) as client``."""
     lesson = lesson_of(request.module.__name__)
-    errors = request.node.stash.setdefault(APP_ERRORS, [])
+    report = app_report(request.node)
 
     def open_with(env: Mapping[str, str] | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         # Import once per session: edits are picked up by the next check run, a new process.
-        return open_lab(lesson, env=env, fresh=False, errors=errors)
+        return open_lab(lesson, env=env, fresh=False, report=report)
 
     return open_with
+
+
+@pytest.fixture
+def counted_database() -> Iterator[CountedDatabase]:
+    """A database whose SQL statements are counted where the app cannot reach: give the app its ``url``.
+
+    In a self-check the count comes from SQLAlchemy in this process; under the grader, from
+    a gateway process that holds the file, so no lab can make its own count up.
+    """
+    with open_counted_database() as database:
+        yield database
+
+
+@pytest.fixture
+def shared_directory() -> Iterator[SharedDirectory]:
+    """A directory to give the app (its ``path``, through ``lab(env=...)``); ``files()`` reads it from outside."""
+    with open_shared_directory() as directory:
+        yield directory
 
 
 @pytest.fixture
@@ -174,7 +199,7 @@ def _failure_message(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
         message = str(error).split("\nassert ", 1)[0].strip() or call.excinfo.exconly()
     else:
         message = call.excinfo.exconly()
-    for app_error in item.stash.get(APP_ERRORS, [])[:1]:
+    for app_error in app_report(item).errors[:1]:
         message += f"\nThe app raised {type(app_error).__name__}: {app_error}"
     return message[:MESSAGE_LIMIT]
 
@@ -187,13 +212,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if marker is None:
         return
     failed = report.failed or (report.when == "call" and report.skipped)
-    if report.when != "call" and not failed:
-        return
     results = item.config.stash[_RESULTS]
     if results and results[-1]["nodeid"] == item.nodeid:
-        if failed and results[-1]["outcome"] == "passed":  # a teardown error spoils a pass
-            results[-1].update(outcome="error", message=_failure_message(item, call))
-            _write_report(item.config)
+        row = results[-1]
+        if failed and row["outcome"] == "passed":  # a teardown error spoils a pass
+            row.update(outcome="error", message=_failure_message(item, call))
+        # A sandboxed app's warnings are read when it stops, at teardown.
+        row["advice"] = merge(row["advice"], app_report(item).advice)
+        _write_report(item.config)
+        return
+    if report.when != "call" and not failed:
         return
     exercise_id, points = marker
     doc = getattr(getattr(item, "function", None), "__doc__", None) or item.name
@@ -208,9 +236,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             "outcome": ("failed" if report.when == "call" else "error") if failed else "passed",
             "message": _failure_message(item, call) if failed and call.excinfo else "",
             "duration": round(report.duration, 4),
+            "advice": merge(app_report(item).advice),
         }
     )
     _write_report(item.config)
+
+
+def pytest_warning_recorded(warning_message: Any, when: str, nodeid: str, location: Any) -> None:
+    """A warning during a check: advice beside its result (checks of learner code never run with -W error)."""
+    config = _config
+    if config is None or when != "runtest":
+        return
+    message = warning_message.message
+    category = category_name(warning_message.category)
+    said = advice(category, str(message), str(warning_message.filename), int(warning_message.lineno), tree_root())
+    results: list[dict[str, Any]] = config.stash[_RESULTS]
+    row = next((row for row in reversed(results) if row["nodeid"] == nodeid), None)
+    if said and row is not None:
+        row["advice"] = merge(row["advice"], [said])
+        _write_report(config)
 
 
 def reset_report(config: pytest.Config, path: str | None) -> None:

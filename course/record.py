@@ -9,21 +9,42 @@ whose output is not verified (``# NBVAL_IGNORE_OUTPUT``).
 from __future__ import annotations
 
 import configparser
+import importlib
 import json
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .config import CELL_TIMEOUT, NBVAL_CONFIG, ROOT_ENV, STRICT_ENV
 from .harness import environment
-from .layout import ROOT_ENV, checkout_root, find_lesson
+from .layout import checkout_root, find_lesson
+from .prose import COLLAPSED
 from .tree import implementation_tree
 
 IGNORE_OUTPUT = "# NBVAL_IGNORE_OUTPUT"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-KEPT_CELL_METADATA = ("tags",)
-CELL_TIMEOUT = 120
-SANITIZERS = "tests/nbval.cfg"
+KEPT_CELL_METADATA = ("tags", COLLAPSED)  # JupyterLab keeps "Going further" collapsed
+
+
+def _merged_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adjacent writes to one stream as one output: how a kernel splits them depends on timing."""
+    merged: list[dict[str, Any]] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.get("name") == output.get("name")
+            and output.get("output_type") == "stream" == previous.get("output_type")
+        ):
+            previous["text"] = _text(previous["text"]) + _text(output["text"])
+            continue
+        merged.append(dict(output))
+    return merged
+
+
+def _text(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
 
 
 def normalise(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +62,8 @@ def normalise(notebook: dict[str, Any]) -> dict[str, Any]:
         if cell["cell_type"] == "code":
             ignored = IGNORE_OUTPUT in source
             clean["execution_count"] = None if ignored else cell.get("execution_count")
-            clean["outputs"] = [] if ignored else [_clean_output(output) for output in cell.get("outputs", [])]
+            outputs = _merged_streams(cell.get("outputs", []))
+            clean["outputs"] = [] if ignored else [_clean_output(output) for output in outputs]
         cells.append(clean)
     return {
         "cells": cells,
@@ -69,7 +91,7 @@ def _clean_output(output: dict[str, Any]) -> dict[str, Any]:
 def _sanitizers() -> tuple[tuple[re.Pattern[str], str], ...]:
     """The patterns of tests/nbval.cfg: outputs are stored as nbval compares them."""
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read(checkout_root() / SANITIZERS, encoding="utf-8")
+    parser.read(checkout_root() / NBVAL_CONFIG, encoding="utf-8")
     return tuple((re.compile(parser[name]["regex"]), parser[name]["replace"]) for name in parser.sections())
 
 
@@ -86,12 +108,15 @@ def dumps(notebook: dict[str, Any]) -> str:
 
 def record(selector: str, impl: str = "solutions", out: Path | None = None) -> Path:
     """Execute the lesson's notebook against ``impl`` and store it normalised (at ``out``)."""
-    import nbformat
     from nbclient import NotebookClient
+
+    nbformat: Any = importlib.import_module("nbformat")  # untyped: read and writes are its whole use here
 
     path = checkout_root() / find_lesson(selector).notebook
     notebook = nbformat.read(path, as_version=4)
-    with implementation_tree(impl) as root, environment({ROOT_ENV: str(root), "COURSE_STRICT": "1"}):
+    for index, cell in enumerate(notebook.cells, start=1):  # as normalise names them; nbformat wants ids
+        cell.setdefault("id", f"cell-{index:02d}")
+    with implementation_tree(impl) as root, environment({ROOT_ENV: str(root), STRICT_ENV: "1"}):
         client = NotebookClient(
             notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
         )

@@ -24,16 +24,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .settings import CourseSettings, get_settings
+from .config import (
+    MODE_ENV,
+    RUN_DATABASES_ENV,
+    RUN_ID_ENV,
+    SERVICE_TIMEOUT,
+    WORKER_START_TIMEOUT,
+    CourseSettings,
+    Mode,
+    get_settings,
+)
 
 if TYPE_CHECKING:
     import redis
-    import redis.asyncio
     from celery import Celery
-
-RUN_ID_ENV = "COURSE_RUN_ID"
-RUN_DATABASES_ENV = "COURSE_RUN_DATABASES"
-SERVICE_TIMEOUT = 3.0
+    from redis.asyncio.client import Redis as AsyncRedis
 
 
 def _plain_postgres_url(url: str) -> str:
@@ -52,9 +57,21 @@ def _with_database(url: str, database: str) -> str:
 def worker_command(app_path: str, queue: str, node: str) -> list[str]:
     """The ``celery worker`` command line of services mode (docker-compose.yml runs the same)."""
     return [
-        "celery", "-A", app_path, "worker", "--pool", "solo", "--queues", queue,
-        "--hostname", node, "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
+        "celery",
+        "-A",
+        app_path,
+        "worker",
+        "--pool",
+        "solo",
+        "--queues",
+        queue,
+        "--hostname",
+        node,
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+    ]
 
 
 def _drop_orphans(conn: Any) -> None:
@@ -73,9 +90,7 @@ def services_status(settings: CourseSettings | None = None) -> tuple[bool, str]:
 
     settings = settings or get_settings()
     try:
-        with psycopg.connect(
-            _plain_postgres_url(settings.database_url), connect_timeout=int(SERVICE_TIMEOUT)
-        ) as conn:
+        with psycopg.connect(_plain_postgres_url(settings.database_url), connect_timeout=int(SERVICE_TIMEOUT)) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         return False, f"PostgreSQL at {settings.database_url} is not reachable: {exc}".strip()
@@ -98,17 +113,19 @@ class RunResources:
         self.owner = inherited is None
         self.run_id = inherited or f"{os.getpid()}x{secrets.token_hex(3)}"
         # name → URL; a child process inherits its parent's.
-        self._databases_by_name: dict[str, str] = {} if self.owner else json.loads(os.environ.get(RUN_DATABASES_ENV, "{}"))
+        self._databases_by_name: dict[str, str] = (
+            {} if self.owner else json.loads(os.environ.get(RUN_DATABASES_ENV, "{}"))
+        )
         self._cleanups: list[Callable[[], None]] = []
         self._databases = 0
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> Mode:
         return self.settings.mode
 
     @property
     def services(self) -> bool:
-        return self.settings.mode == "services"
+        return self.mode.uses_services
 
     @cached_property
     def tmpdir(self) -> Path:
@@ -130,11 +147,14 @@ class RunResources:
             self._databases_by_name[name] = self.new_database(name.rpartition(".")[2])
         return self._databases_by_name[name]
 
-    def new_database(self, label: str) -> str:
-        """Another empty database of this run (a migration check wants its own), removed at close."""
+    def new_database(self, label: str, *, sqlite: bool = False) -> str:
+        """Another empty database of this run (a migration check wants its own), removed at close.
+
+        It is PostgreSQL in services mode, unless ``sqlite`` asks for a SQLite file there too.
+        """
         self._databases += 1
-        if not self.services:
-            # A directory per database, so that a sandbox can be allowed to write this one alone.
+        if sqlite or not self.services:
+            # A directory per database: the grader copies one database's files, and nothing else, into a jail.
             directory = self.tmpdir / f"{label}-{self._databases}"
             directory.mkdir()
             return f"sqlite:///{directory / 'db.sqlite'}"
@@ -189,7 +209,7 @@ class RunResources:
         self._forget_keys_at_close()
         return redis.Redis.from_url(self.settings.redis_url, decode_responses=True)
 
-    def async_redis(self) -> redis.asyncio.Redis:
+    def async_redis(self) -> AsyncRedis:
         """An asyncio Redis client sharing the same data as ``redis()``."""
         if not self.services:
             import fakeredis
@@ -239,14 +259,20 @@ class RunResources:
     def child_env(self) -> dict[str, str]:
         """Environment for a child process that shares this run."""
         env = dict(os.environ)
-        env.update(COURSE_MODE=self.mode, DATABASE_URL=self.settings.database_url, REDIS_URL=self.settings.redis_url)
+        env.update(
+            {
+                MODE_ENV: self.mode.value,
+                "DATABASE_URL": self.settings.database_url,
+                "REDIS_URL": self.settings.redis_url,
+            }
+        )
         env[RUN_ID_ENV] = self.run_id
         if self._databases_by_name:
             env[RUN_DATABASES_ENV] = json.dumps(self._databases_by_name)
         return env
 
     @contextmanager
-    def celery_worker(self, app: Celery, app_path: str, timeout: float = 20.0) -> Iterator[None]:
+    def celery_worker(self, app: Celery, app_path: str, timeout: float = WORKER_START_TIMEOUT) -> Iterator[None]:
         """Run a worker for ``app`` while the block runs.
 
         Embedded: a worker thread in this process. Services: a real ``celery worker``
@@ -288,7 +314,7 @@ class RunResources:
             cleanup = self._cleanups.pop()
             try:
                 cleanup()
-            except Exception as exc:  # noqa: BLE001 - cleanup must go on; say what was left
+            except Exception as exc:
                 print(f"course: could not clean up run {self.run_id}: {exc}", file=sys.stderr)
 
 
@@ -302,3 +328,11 @@ def get_resources() -> RunResources:
         _resources = RunResources()
         atexit.register(_resources.close)
     return _resources
+
+
+def reset_resources() -> None:
+    """Close this process's run; the next ``get_resources`` starts another (a check worker, between learners)."""
+    global _resources
+    if _resources is not None:
+        _resources.close()
+        _resources = None

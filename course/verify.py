@@ -15,10 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import ROOT_ENV, find_lesson, lessons
+from .config import CELL_TIMEOUT, NBVAL_CONFIG, ROOT_ENV, STRICT_ENV
+from .layout import find_lesson, lessons
 from .tree import implementation_tree
-
-CELL_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -64,14 +63,22 @@ def verify(
     with implementation_tree(impl) as root, tempfile.TemporaryDirectory(prefix="course-verify-") as scratch:
         timing_path = Path(scratch) / "timing.json"
         command = [
-            sys.executable, "-m", "pytest", "-q", "--no-header",
-            "--nbval" if strict else "--nbval-lax", "--nbval-current-env",
-            "--nbval-sanitize-with", "tests/nbval.cfg", f"--nbval-cell-timeout={CELL_TIMEOUT}",
-            f"--timeout={CELL_TIMEOUT + 30}", f"--course-timing={timing_path}",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--no-header",
+            "--nbval" if strict else "--nbval-lax",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            NBVAL_CONFIG,
+            f"--nbval-cell-timeout={CELL_TIMEOUT}",
+            f"--timeout={CELL_TIMEOUT + 30}",
+            f"--course-timing={timing_path}",
+        ]
         if workers > 1 and len(notebooks) > 1:
             command += ["-n", str(min(workers, len(notebooks))), "--dist", "loadscope"]
-        env = {**os.environ, **(extra_env or {}), ROOT_ENV: str(root), "COURSE_STRICT": "1" if strict else "0"}
+        env = {**os.environ, **(extra_env or {}), ROOT_ENV: str(root), STRICT_ENV: "1" if strict else "0"}
         started = time.perf_counter()
         completed = subprocess.run(
             command + notebooks,

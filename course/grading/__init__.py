@@ -1,14 +1,5 @@
-"""Instructor grading: submissions, the sandbox learner code runs in, and the reports."""
+"""Instructor grading, the trusted side: batches, check workers, the sandbox's clients, and the reports.
 
-import os
-
-QUEUE = "course.grading"  # the broker queue of distributed grading, unless told another
-
-# Set in the trusted checks' process while grading: the zygote's socket. Defined here,
-# where checking it imports nothing: self-checks never load the grading machinery.
-SOCKET_ENV = "COURSE_GRADE_ZYGOTE"
-
-
-def grading() -> bool:
-    """Whether checks run under the grader, against sandboxed labs."""
-    return bool(os.environ.get(SOCKET_ENV))
+Nothing here imports ``course.sandboxed``: learner code runs only in jails, which
+this package starts as a program and talks to through ``course.protocol``.
+"""

@@ -1,114 +1,421 @@
-"""A trusted pytest process that grades submission after submission from a queue.
+"""``course grade``: grade a class in one batch, every submission in its own jails.
 
-Starting pytest and collecting the checks costs more than grading one lesson, so a
-worker does it once and then runs the collected checks again for every submission
-it claims. A job is one lesson of one submission, so a submission's lessons run on
-all workers at once: ``COURSE_ROOT`` names the submission's tree, and each job's
-report gets a file of its own. Learner code never runs here (the checks reach sandboxes through
-``remote``), so one worker can grade many learners without any of them touching
-another's results.
+The batch is a pipeline of stages, in this order (``grade_all``):
 
-A job is a JSON file in the queue directory; a worker claims one by renaming it
-into its own directory, which only one worker can win, and marks it done by
-writing the done file the job names.
+1. **materialise**: copy each submission in, bounded and following no link. One that
+   is refused becomes errors of its own, with the reason as feedback.
+2. **enqueue**: a job per lesson of each submission, in a queue directory.
+3. **run workers**: ``-j`` trusted check workers (pytest, ``check_worker``) take jobs
+   until none is left; each check asks the sandbox server for a jailed app.
+4. **collect**: outcomes come from the workers' own reports only; a check that never
+   reported lost its points and says why.
+
+``course grade`` then writes the reports (``reports.write_reports``). Each lifecycle
+has one owner: the batch owns its directories and the sandbox server; a worker owns
+the jails of the job it runs (``SandboxedLabs.begin``/``end``). The batch fails, and
+``course grade`` exits 2, only for the grader's own failures; a hostile submission
+costs only itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import pytest
+from ..checks import LEARNER_WARNINGS, select
+from ..config import (
+    CHECK_TIMEOUT,
+    LAB_START_TIMEOUT,
+    MODE_ENV,
+    ROOT_ENV,
+    SUBMISSION_TIMEOUT,
+    Mode,
+    SandboxLimits,
+    SubmissionLimits,
+)
+from ..layout import Exercise, Lesson, checkout_root, exercises_of, lesson_of_module
+from ..safe_fs import remove_tree
+from ..tree import link_tree
+from .check_worker import HIDDEN_PACKAGE
+from .reports import CheckOutcome, check_title
+from .sandbox_client import HostFailure, ZygoteProcess
+from .submissions import Refused, Submission, materialise, submission_name
 
-from ..layout import ROOT_ENV, lesson_of_module
-from ..pytest_plugin import APP_ERRORS, reset_report
-from . import SOCKET_ENV, remote
-from .zygote import READY_ENV, Client
-
-
-READY_TIMEOUT = 120.0
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("course-grading", "FastAPI Course Lab grading")
-    group.addoption("--grade-queue", metavar="DIR", help="grade the submissions queued as JSON jobs in DIR")
-    group.addoption("--grade-claims", metavar="DIR", help="move claimed jobs into DIR")
-    group.addoption("--grade-submission-timeout", type=float, default=300.0, metavar="SECONDS")
-
-
-def claimed_jobs(queue: Path, claims: Path) -> Iterator[Path]:
-    """Claim queued jobs one at a time, in order, until none is left."""
-    claims.mkdir(parents=True, exist_ok=True)
-    while True:
-        for job in sorted(queue.glob("*.json")):
-            target = claims / job.name
-            try:
-                job.rename(target)
-            except FileNotFoundError:  # another worker won it
-                continue
-            yield target
-            break
-        else:
-            return
+POLL = 0.05
+WORKER_EXIT = 30.0
 
 
-def _lesson_of(item: pytest.Item) -> str | None:
-    return lesson_of_module(getattr(getattr(item, "module", None), "__name__", ""))
+@dataclass
+class GradeOptions:
+    lessons: list[str] = field(default_factory=list)
+    exercises: list[str] = field(default_factory=list)
+    hidden: Path | None = None
+    jobs: int = 2
+    check_timeout: float = CHECK_TIMEOUT
+    submission_timeout: float = SUBMISSION_TIMEOUT
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    submission_limits: SubmissionLimits = field(default_factory=SubmissionLimits)
 
 
-def submission_deadline(marker: Path, timeout: float) -> float:
-    """When the submission's time is up: its lessons may run on several workers, one clock for all."""
-    with contextlib.suppress(FileExistsError), open(marker, "x", encoding="utf-8") as first:
-        first.write(str(time.time()))
-    return float(marker.read_text(encoding="utf-8")) + timeout
+@dataclass
+class Graded:
+    """What a batch produced: every check's outcome, and what the jails could not do on this machine."""
+
+    outcomes: list[CheckOutcome]
+    shortfalls: list[str] = field(default_factory=list)
 
 
-def run_job(session: pytest.Session, job: dict[str, Any], timeout: float) -> str | None:
-    """Run one lesson's collected checks against one submission; why it stopped early, if it did."""
-    config = session.config
-    owner = f"{job['name']}/{job['lesson']}"
-    os.environ[ROOT_ENV] = job["tree"]
-    os.environ[remote.OWNER_ENV] = owner
-    reset_report(config, job["report"])
-    deadline = submission_deadline(Path(job["started"]), timeout)
-    items = [item for item in session.items if _lesson_of(item) == job["lesson"]]
+class GradingError(Exception):
+    """The grader itself failed (not a learner's code): ``course grade`` exits non-zero."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One submission as taken in: ready to grade, or refused with a reason."""
+
+    name: str
+    submission: Submission | None
+    refused: str = ""
+
+
+@dataclass
+class Job:
+    """One lesson of one submission: the unit a worker claims, so lessons run side by side."""
+
+    submission: Submission
+    lesson: Lesson
+    exercises: tuple[Exercise, ...]
+    hidden_exercises: tuple[Exercise, ...]
+    path: Path
+    report: Path
+    done: Path
+
+    def reason(self, default: str) -> str:
+        try:
+            return json.loads(self.done.read_text(encoding="utf-8"))["reason"] or default
+        except (OSError, ValueError, KeyError):
+            return default
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    claims: Path
+    log: Path
+
+
+def scratch_root() -> str | None:
+    """Memory-backed scratch space when the machine has it: labs' SQLite files sync on every commit."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _unreported(
+    learner: str, exercises: Sequence[Exercise], hidden: bool, seen: set[tuple[str, str, bool]], reason: str
+) -> list[CheckOutcome]:
+    """Errors for the checks that never reported: they lost their points, and say why."""
+    return [
+        CheckOutcome(
+            learner,
+            exercise.lesson.package,
+            exercise.id,
+            check.name,
+            check.requirement,
+            check.points,
+            "error",
+            reason,
+            hidden=hidden,
+            title=check_title(check.name) if hidden else "",
+        )
+        for exercise in exercises
+        for check in exercise.checks
+        if (exercise.id, check.name, hidden) not in seen
+    ]
+
+
+def _outcomes(job: Job, reason: str) -> list[CheckOutcome]:
     try:
-        for index, item in enumerate(items):
-            if time.time() > deadline:
-                session._setupstate.teardown_exact(None)
-                return f"Timeout: the submission's checks did not finish within {timeout:g} s"
-            item.stash[APP_ERRORS] = []
-            item._report_sections.clear()
-            next_item = items[index + 1] if index + 1 < len(items) else None
-            item.config.hook.pytest_runtest_protocol(item=item, nextitem=next_item)
-    finally:
-        with contextlib.suppress(OSError, RuntimeError):
-            Client(os.environ[SOCKET_ENV]).request("kill_owner", owner=owner)
-        remote.forget(owner)
-    return None
+        rows = json.loads(job.report.read_text(encoding="utf-8"))["checks"]
+    except (OSError, ValueError, KeyError):
+        rows = []
+    learner = job.submission.name
+    outcomes, seen = [], set()
+    for row in rows:
+        hidden = row["module"].startswith(f"{HIDDEN_PACKAGE}.")
+        lesson = lesson_of_module(row["module"])
+        seen.add((row["exercise"], row["name"], hidden))
+        outcomes.append(
+            CheckOutcome(
+                learner=learner,
+                lesson=lesson.package if lesson else "",
+                exercise=row["exercise"],
+                check=row["name"],
+                requirement=row["requirement"],
+                points=row["points"],
+                status="timeout" if row["message"].startswith("Timeout") else row["outcome"],
+                message=row["message"],
+                duration=row["duration"],
+                hidden=hidden,
+                title=check_title(row["name"]) if hidden else "",
+                advice=() if hidden else tuple(row.get("advice", ())),
+            )
+        )
+    outcomes += _unreported(learner, job.exercises, False, seen, reason)
+    outcomes += _unreported(learner, job.hidden_exercises, True, seen, reason)
+    return outcomes
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session: pytest.Session) -> bool | None:
-    queue = session.config.getoption("grade_queue")
-    if not queue:
-        return None
-    if session.testsfailed:
-        raise session.Interrupted(f"{session.testsfailed} check module(s) could not be collected")
-    timeout = session.config.getoption("grade_submission_timeout")
-    ready, deadline = Path(os.environ[READY_ENV]), time.monotonic() + READY_TIMEOUT
-    while not ready.exists():  # the sandbox server imports while pytest starts
-        if time.monotonic() > deadline:
-            raise session.Interrupted("the sandbox server did not start")
-        time.sleep(0.02)
-    for claimed in claimed_jobs(Path(queue), Path(session.config.getoption("grade_claims"))):
-        job = json.loads(claimed.read_text(encoding="utf-8"))
-        reason = run_job(session, job, timeout)
-        Path(job["done"]).write_text(json.dumps({"reason": reason}), encoding="utf-8")
-    reset_report(session.config, None)
-    return True
+def take_in(paths: Sequence[Path], dest: Path, limits: SubmissionLimits) -> list[Intake]:
+    """Copy every submission into ``dest``; one that cannot be taken in is refused, alone, with its reason."""
+    taken: list[Intake] = []
+    names: Counter[str] = Counter()
+    for index, path in enumerate(paths):
+        name = submission_name(path)
+        names[name] += 1
+        if names[name] > 1:  # two learners' files with one name: keep both, told apart
+            name = f"{name}-{names[name]}"
+        try:
+            submission = materialise(path, dest / f"{index:04d}", limits)
+        except Refused as refused:
+            taken.append(Intake(name, None, f"The submission was not graded: {refused}"))
+            continue
+        except Exception as exc:
+            taken.append(Intake(name, None, f"The submission could not be read: {type(exc).__name__}"))
+            continue
+        taken.append(Intake(name, Submission(name, submission.labs)))
+    return taken
+
+
+def refused_outcomes(taken: Sequence[Intake], selected: Sequence[Exercise]) -> list[CheckOutcome]:
+    """Every selected check of a refused submission: an error whose message is the reason."""
+    return [
+        outcome
+        for intake in taken
+        if intake.submission is None
+        for outcome in _unreported(intake.name, selected, False, set(), intake.refused)
+    ]
+
+
+class Batch:
+    """One grading run: its directories, its sandbox server, its queue and its check workers."""
+
+    def __init__(self, options: GradeOptions) -> None:
+        self.options = options
+        self.selected = select(options.exercises or options.lessons)
+        self.base = Path(tempfile.mkdtemp(prefix="course-grade-", dir=scratch_root()))
+        self.base.chmod(0o711)  # jails pass through to their own directories only
+        self.trusted = self.base / "trusted"  # nothing here is ever seen from a jail
+        self.trusted.mkdir(mode=0o700)
+        (self.trusted / "scratch").mkdir(mode=0o700)
+        self.queue = self.trusted / "queue"
+        self.queue.mkdir()
+        self.zygote = ZygoteProcess(self.base / "zygote", options.limits)
+        self.ready = self.trusted / "zygote-ready"
+        self.hidden: list[Path] = []
+        self.workers = 0
+
+    def __enter__(self) -> Batch:
+        self.hidden = self._hidden_modules()
+        self.zygote.launch()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.zygote.stop()
+        remove_tree(self.base)
+
+    def _hidden_modules(self) -> list[Path]:
+        """A root-only copy of the instructor's hidden checks, as a package pytest can import."""
+        if self.options.hidden is None:
+            return []
+        package = self.trusted / HIDDEN_PACKAGE
+        shutil.copytree(self.options.hidden, package, ignore=shutil.ignore_patterns("__pycache__", "conftest.py"))
+        (package / "__init__.py").touch()
+        return sorted(package.glob("test_lesson*.py"))
+
+    # --- 1. materialise ------------------------------------------------------------------------
+
+    def materialise(self, paths: Sequence[Path]) -> list[Intake]:
+        return take_in(paths, self.base / "submissions", self.options.submission_limits)
+
+    # --- 2. enqueue ----------------------------------------------------------------------------
+
+    def enqueue(self, taken: Sequence[Intake]) -> list[Job]:
+        jobs = []
+        chosen = sorted({exercise.lesson for exercise in self.selected}, key=lambda lesson: lesson.number)
+        for index, intake in enumerate(taken):
+            submission = intake.submission
+            if submission is None:
+                continue
+            tree = self.base / "trees" / f"{index:04d}"
+            tree.mkdir(parents=True)
+            tree.chmod(0o755)
+            link_tree(tree, submission.labs)
+            reports = self.trusted / "reports" / f"{index:04d}"
+            reports.mkdir(parents=True)
+            for lesson in chosen:
+                exercises = tuple(e for e in self.selected if e.lesson == lesson)
+                wanted = {e.id for e in exercises}
+                hidden = tuple(
+                    e
+                    for path in self.hidden
+                    if path.name == Path(lesson.check_module).name
+                    for e in exercises_of(path, lesson)
+                    if e.id in wanted
+                )
+                path = self.queue / f"{index:04d}-{lesson.number:02d}.json"
+                job = Job(
+                    submission,
+                    lesson,
+                    exercises,
+                    hidden,
+                    path,
+                    reports / f"{lesson.package}.json",
+                    reports / f"{lesson.package}.done",
+                )
+                payload = {
+                    "owner": f"{index:04d}-{lesson.number:02d}",
+                    "lesson": lesson.package,
+                    "tree": str(tree),
+                    "labs": str(submission.labs),
+                    "report": str(job.report),
+                    "done": str(job.done),
+                    "started": str(reports / "started"),
+                }
+                path.write_text(json.dumps(payload), encoding="utf-8")
+                jobs.append(job)
+        return jobs
+
+    # --- 3. run workers ------------------------------------------------------------------------
+
+    def _start_worker(self) -> Worker:
+        """A trusted pytest process that grades queued jobs until the queue is empty."""
+        self.workers += 1
+        claims = self.trusted / "claims" / str(self.workers)
+        log = self.trusted / f"worker-{self.workers}.log"
+        modules = sorted({str(checkout_root() / e.lesson.check_module) for e in self.selected})
+        # Hidden checks of the lessons being graded: same module names as the public ones.
+        hidden = [str(path) for path in self.hidden if path.name in {Path(module).name for module in modules}]
+        timeout = self.options.check_timeout
+        command = [
+            sys.executable,
+            "-P",
+            "-m",
+            "pytest",
+            "-q",
+            "--no-header",
+            "--noconftest",
+            "-p",
+            "anyio.pytest_plugin",
+            "-p",
+            "pytest_timeout",
+            "-p",
+            "course.grading.check_worker",
+            "-o",
+            "console_output_style=classic",
+            "-W",
+            LEARNER_WARNINGS,
+            f"--course-check-timeout={timeout:g}",
+            f"--timeout={timeout + 10:g}",
+            "--timeout-method=thread",
+            f"--grade-queue={self.queue}",
+            f"--grade-claims={claims}",
+            f"--grade-zygote={self.zygote.socket}",
+            f"--grade-ready={self.ready}",
+            f"--grade-limits={json.dumps(self.options.limits.as_dict())}",
+            f"--grade-start-timeout={min(LAB_START_TIMEOUT, timeout):g}",
+            f"--grade-submission-timeout={self.options.submission_timeout:g}",
+            *modules,
+            *hidden,
+        ]
+        command += [f"--course-exercise={e.id}" for e in self.selected] if self.options.exercises else []
+        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", MODE_ENV: Mode.EMBEDDED.value}
+        env.update({"TMPDIR": str(self.trusted / "scratch"), ROOT_ENV: str(checkout_root())})
+        with open(log, "wb") as output:
+            process = subprocess.Popen(command, cwd=checkout_root(), env=env, stdout=output, stderr=subprocess.STDOUT)
+        return Worker(process, claims, log)
+
+    def run_workers(self, jobs: Sequence[Job], progress: Callable[[str], None]) -> None:
+        """Grade every queued job; a worker that dies costs only the job it was grading."""
+        pending = {job.done: job for job in jobs}
+        left = Counter(job.submission.name for job in jobs)
+        started = time.perf_counter()
+        wanted = min(max(1, self.options.jobs), len(jobs))
+        workers = [self._start_worker() for _ in range(wanted)]
+        try:
+            try:
+                self.zygote.wait_ready()  # the workers start pytest meanwhile, then wait for this
+            except HostFailure as failure:
+                raise GradingError(str(failure)) from None
+            self.ready.touch()
+            while pending:
+                time.sleep(POLL)
+                for worker in [worker for worker in workers if worker.process.poll() is not None]:
+                    workers.remove(worker)
+                    self._after_exit(worker, pending)
+                for done in [done for done in pending if done.exists()]:
+                    name = pending.pop(done).submission.name
+                    left[name] -= 1
+                    if not left[name]:
+                        progress(f"{name} (after {time.perf_counter() - started:.1f} s)")
+                if pending and len(workers) < wanted and any(self.queue.glob("*.json")):
+                    workers.append(self._start_worker())
+                if pending and not workers:
+                    raise GradingError("the check workers stopped with submissions left to grade")
+        finally:
+            for worker in workers:  # each leaves once the queue is empty; none outlives the run
+                try:
+                    worker.process.wait(WORKER_EXIT)
+                except subprocess.TimeoutExpired:
+                    worker.process.kill()
+                    worker.process.wait()
+
+    def _after_exit(self, worker: Worker, pending: dict[Path, Job]) -> None:
+        """A worker left: mark the job it died in as done with a reason; fail only if it never graded at all."""
+        claimed = [job for job in pending.values() if (worker.claims / job.path.name).exists()]
+        for job in claimed:
+            if not job.done.exists():  # it died while grading this one: a check hung or crashed it
+                reason = (
+                    "the grader's check process stopped while grading this submission (a check hung past its timeout?)"
+                )
+                job.done.write_text(json.dumps({"reason": reason}), encoding="utf-8")
+        if worker.process.returncode != 0 and not claimed and any(self.queue.glob("*.json")):
+            tail = worker.log.read_text(errors="replace")[-3000:]
+            raise GradingError(
+                f"a check worker failed before grading anything (exit {worker.process.returncode}):\n{tail}"
+            )
+
+    # --- 4. collect ----------------------------------------------------------------------------
+
+    def collect(self, taken: Sequence[Intake], jobs: Sequence[Job]) -> list[CheckOutcome]:
+        outcomes = refused_outcomes(taken, self.selected)
+        for job in jobs:
+            outcomes += _outcomes(job, job.reason("the check did not report"))
+        return outcomes
+
+
+def grade_all(
+    paths: Sequence[Path],
+    options: GradeOptions,
+    progress: Callable[[str], None] = lambda name: None,
+) -> Graded:
+    """Grade every submission: materialise → enqueue → run workers → collect."""
+    with Batch(options) as batch:
+        taken = batch.materialise(paths)
+        jobs = batch.enqueue(taken)
+        if jobs:
+            batch.run_workers(jobs, progress)
+            if not batch.zygote.alive:  # every later check would have failed for the grader's sake
+                raise GradingError("the sandbox server stopped during the batch; no grade can be trusted")
+        for intake in taken:
+            if intake.submission is None:
+                progress(f"{intake.name} (refused)")
+        return Graded(batch.collect(taken, jobs), list(batch.zygote.isolation.get("shortfalls", [])))

@@ -1,4 +1,4 @@
-"""Distributed grading: submissions travel as Celery tasks to ``course grade-worker`` processes.
+"""Distributed grading: submissions travel as Celery tasks to ``course grade-node`` processes.
 
 Each worker, on any machine with the course checkout, grades with the same sandbox
 as ``course grade`` does locally and sends back plain outcomes, so the gradebook
@@ -12,22 +12,21 @@ import io
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 
-from . import QUEUE
-from .reports import CheckOutcome
-from .runner import GradeOptions, grade_all
-from .sandbox import Limits
-from .submission import materialise
+from ..checks import select
+from ..config import GRADING_QUEUE, SandboxLimits, SubmissionLimits
+from .batch import Graded, GradeOptions, grade_all, refused_outcomes, take_in
+from .reports import outcome_from_json
 
 TASK = "course.grade_submission"
 
 
-def make_app(broker: str, queue: str = QUEUE) -> Celery:
+def make_app(broker: str, queue: str = GRADING_QUEUE) -> Celery:
     app = Celery("course-grading", broker=broker, backend=broker, set_as_current=False)
     app.conf.update(
         task_default_queue=queue,
@@ -49,6 +48,14 @@ def _options_to_json(options: GradeOptions) -> dict[str, Any]:
     return data
 
 
+def _options_from_json(data: dict[str, Any], hidden: Path | None) -> GradeOptions:
+    limits = SandboxLimits(**data["limits"])
+    submission_limits = SubmissionLimits(**data["submission_limits"])
+    return GradeOptions(
+        **{**data, "limits": limits, "submission_limits": submission_limits, "hidden": hidden, "jobs": 1}
+    )
+
+
 def _zip_directory(directory: Path) -> str:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -58,9 +65,9 @@ def _zip_directory(directory: Path) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def grade_submission(name: str, labs_zip: str, options: dict[str, Any], hidden: dict[str, str]) -> list[dict[str, Any]]:
+def grade_submission(name: str, labs_zip: str, options: dict[str, Any], hidden: dict[str, str]) -> dict[str, Any]:
     """The worker's task: unpack, grade in the sandbox, return the outcomes as plain data."""
-    with tempfile.TemporaryDirectory(prefix="course-worker-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="course-node-") as scratch:
         base = Path(scratch)
         archive = base / f"{name}.zip"  # the sender made the name safe; the zip's stem names it
         archive.write_bytes(base64.b64decode(labs_zip))
@@ -70,11 +77,8 @@ def grade_submission(name: str, labs_zip: str, options: dict[str, Any], hidden: 
             hidden_dir.mkdir(mode=0o700)
             for filename, text in hidden.items():
                 (hidden_dir / Path(filename).name).write_text(text)
-        grade_options = GradeOptions(
-            **{**options, "limits": Limits(**options["limits"]), "hidden": hidden_dir, "jobs": 1}
-        )
-        outcomes = grade_all([archive], grade_options)
-    return [asdict(outcome) for outcome in outcomes]
+        graded = grade_all([archive], _options_from_json(options, hidden_dir))
+    return {"outcomes": [asdict(outcome) for outcome in graded.outcomes], "shortfalls": graded.shortfalls}
 
 
 def grade_distributed(
@@ -82,22 +86,25 @@ def grade_distributed(
     options: GradeOptions,
     broker: str,
     progress: Callable[[str], None] = lambda name: None,
-    queue: str = QUEUE,
-) -> list[CheckOutcome]:
-    """Send every submission to the workers of ``queue`` and gather their outcomes, in submission order."""
+    queue: str = GRADING_QUEUE,
+) -> Graded:
+    """Send every submission to the grading nodes of ``queue`` and gather their outcomes, in submission order."""
     app = make_app(broker, queue)
-    hidden = {path.name: path.read_text() for path in sorted((options.hidden or Path("/nonexistent")).glob("test_lesson*.py"))}
-    names = [field.name for field in fields(CheckOutcome)]
+    hidden = {
+        path.name: path.read_text() for path in sorted((options.hidden or Path("/nonexistent")).glob("test_lesson*.py"))
+    }
     with tempfile.TemporaryDirectory(prefix="course-send-") as scratch:
+        taken = take_in(paths, Path(scratch), options.submission_limits)
         pending = []
-        for index, path in enumerate(paths):
-            submission = materialise(path, Path(scratch) / f"{index:04d}")
-            payload = _zip_directory(submission.labs)
-            result = app.send_task(TASK, args=[submission.name, payload, _options_to_json(options), hidden], queue=queue)
-            pending.append((submission.name, result))
-        outcomes: list[CheckOutcome] = []
+        for intake in taken:
+            if intake.submission is not None:
+                payload = _zip_directory(intake.submission.labs)
+                arguments = [intake.name, payload, _options_to_json(options), hidden]
+                pending.append((intake.name, app.send_task(TASK, args=arguments, queue=queue)))
+        graded = Graded(refused_outcomes(taken, select(options.exercises or options.lessons)))
         for name, result in pending:
-            rows = result.get(timeout=options.submission_timeout + 120)
-            outcomes.extend(CheckOutcome(**{key: row[key] for key in names}) for row in rows)
+            reply = result.get(timeout=options.submission_timeout + 120)
+            graded.outcomes.extend(outcome_from_json(row) for row in reply["outcomes"])
+            graded.shortfalls = sorted({*graded.shortfalls, *reply["shortfalls"]})
             progress(name)
-    return outcomes
+    return graded

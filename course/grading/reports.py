@@ -7,16 +7,23 @@ hidden checks are reduced to their title before any output sees them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import io
 import json
+import os
 import re
+import stat
 import statistics
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import astuple, dataclass, fields
 from html import escape
 from pathlib import Path
+from typing import Any
+
+from ..advice import merge
 
 STATUSES = ("passed", "failed", "error", "timeout", "skipped")
 HIDDEN_FALLBACK = "Hidden check"
@@ -35,6 +42,7 @@ class CheckOutcome:
     duration: float = 0.0
     hidden: bool = False  # an instructor's hidden check: never reveal requirement/message/name beyond its title
     title: str = ""  # what a hidden check is shown as; see check_title()
+    advice: tuple[str, ...] = ()  # what the app warned about (course.advice); never for hidden checks
 
     @property
     def earned(self) -> int:
@@ -128,27 +136,97 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1] + "…" if limit > 0 else ""
 
 
-def write_reports(outcomes: Sequence[CheckOutcome], out: Path, *, message_limit: int = 500) -> None:
-    """Write gradebook.csv, results.json, feedback/<learner>.html and report.html into ``out``."""
+class OutputRefused(Exception):
+    """``--out`` is not a directory that only the instructor can write."""
+
+
+class OutputDir:
+    """Where the reports go, opened so that nothing planted there is followed or written through.
+
+    An existing ``--out`` must be a real directory of the user who grades, writable by
+    nobody else; a new one is created so. Every file is created through the directory's
+    descriptor, never following a link, and must turn out to be a regular file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o755)
+        self.descriptor = self._trusted_directory(str(path), None)
+        self.path = path
+
+    @staticmethod
+    def _trusted_directory(name: str, parent: int | None) -> int:
+        try:
+            descriptor = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+        except OSError as exc:
+            raise OutputRefused(f"{name} is not a directory of yours ({exc.strerror})") from None
+        info = os.fstat(descriptor)
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            os.close(descriptor)
+            raise OutputRefused(f"{name} belongs to someone else or others may write to it; choose another --out")
+        return descriptor
+
+    def subdirectory(self, name: str) -> int:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o755, dir_fd=self.descriptor)
+        return self._trusted_directory(name, self.descriptor)
+
+    def write(self, name: str, text: str, directory: int | None = None) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        descriptor = os.open(name, flags, 0o644, dir_fd=directory if directory is not None else self.descriptor)
+        with open(descriptor, "w", encoding="utf-8", newline="") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise OutputRefused(f"{name} in --out is not a regular file")
+            file.write(text)
+
+    def close(self) -> None:
+        os.close(self.descriptor)
+
+
+def write_reports(
+    outcomes: Sequence[CheckOutcome], out: Path, *, message_limit: int = 500, notes: Sequence[str] = ()
+) -> None:
+    """Write gradebook.csv, results.json, feedback/<learner>.html and report.html into ``out``.
+
+    ``notes`` say what the sandbox could not do on this machine; the class report shows them.
+    """
     outcomes = sorted(outcomes, key=_order)
     rows = exercise_rows(outcomes)
     totals = learner_totals(rows)
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    with (out / "gradebook.csv").open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
+    target = OutputDir(out)
+    try:
+        feedback = target.subdirectory("feedback")
+        gradebook = io.StringIO()
+        writer = csv.writer(gradebook)
         writer.writerow(field.name for field in fields(ExerciseRow))
         writer.writerows(astuple(row) for row in rows)
-    learners = [
-        {"learner": name, "points": points, "max_points": top, "feedback": f"feedback/{feedback_filename(name)}"}
-        for name, (points, top) in totals.items()
-    ]
-    results = {"checks": [_check_json(outcome, message_limit) for outcome in outcomes], "learners": learners}
-    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    for learner, total in totals.items():
-        mine = [outcome for outcome in outcomes if outcome.learner == learner]
-        page = feedback_page(learner, total, [row for row in rows if row.learner == learner], mine, message_limit)
-        (out / "feedback" / feedback_filename(learner)).write_text(page, encoding="utf-8")
-    (out / "report.html").write_text(class_report(rows, totals), encoding="utf-8")
+        target.write("gradebook.csv", gradebook.getvalue())
+        learners = [
+            {"learner": name, "points": points, "max_points": top, "feedback": f"feedback/{feedback_filename(name)}"}
+            for name, (points, top) in totals.items()
+        ]
+        results = {
+            "checks": [_check_json(outcome, message_limit) for outcome in outcomes],
+            "learners": learners,
+            "sandbox": list(notes),
+        }
+        target.write("results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        for learner, total in totals.items():
+            mine = [outcome for outcome in outcomes if outcome.learner == learner]
+            page = feedback_page(learner, total, [row for row in rows if row.learner == learner], mine, message_limit)
+            target.write(feedback_filename(learner), page, feedback)
+        os.close(feedback)
+        target.write("report.html", class_report(rows, totals, notes))
+    finally:
+        target.close()
+
+
+def outcome_from_json(row: dict[str, Any]) -> CheckOutcome:
+    """A CheckOutcome sent as JSON (by a grading node), its advice a tuple again."""
+    known = {field.name for field in fields(CheckOutcome)}
+    values: dict[str, Any] = {key: tuple(v) if key == "advice" else v for key, v in row.items() if key in known}
+    return CheckOutcome(**values)
 
 
 def _check_json(outcome: CheckOutcome, message_limit: int) -> dict[str, object]:
@@ -163,6 +241,7 @@ def _check_json(outcome: CheckOutcome, message_limit: int) -> dict[str, object]:
         "points": outcome.points,
         "earned": outcome.earned,
         "hidden": outcome.hidden,
+        "advice": [] if outcome.hidden else list(outcome.advice),
     }
 
 
@@ -204,7 +283,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Co
     """A table of already-escaped cells; the ``numeric`` columns are right-aligned."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        "<tr>"
+        + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
         + "</tr>"
         for row in rows
     )
@@ -240,6 +320,10 @@ def feedback_page(
             + (f"<pre>{escape(truncate(o.message, message_limit))}</pre>" if o.message else "")
             + f"<p>Run <code>course check {escape(o.exercise)}</code> to see this failure locally.</p></div>"
         )
+    said = merge(*(o.advice for o in outcomes if not o.hidden))
+    if said:
+        parts.append('<h2>Advice</h2><p class="muted">Your code works, but it does not change your score:</p>')
+        parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in said) + "</ul>")
     hidden = [[escape(o.exercise), escape(o.shown_name), _badge(o.status)] for o in outcomes if o.hidden]
     if hidden:
         parts += ["<h2>Hidden checks</h2>", _table(["Exercise", "Check", "Status"], hidden)]
@@ -267,7 +351,7 @@ def bar_chart(label: str, bars: Sequence[tuple[str, float]], *, top: float, unit
     )
 
 
-def class_report(rows: Sequence[ExerciseRow], totals: dict[str, tuple[int, int]]) -> str:
+def class_report(rows: Sequence[ExerciseRow], totals: dict[str, tuple[int, int]], notes: Sequence[str] = ()) -> str:
     """The class view: summary, score histogram per exercise, pass rates, hardest exercises, learners."""
     scores = [points for points, _ in totals.values()]
     summary = f"mean total {statistics.mean(scores):.1f}, median {statistics.median(scores):g}" if scores else ""
@@ -288,9 +372,7 @@ def class_report(rows: Sequence[ExerciseRow], totals: dict[str, tuple[int, int]]
     pass_chart = bar_chart("Pass rate per exercise", rates, top=100, unit="%")
     # Equal pass rates: the exercise where learners got fewer of its points is the harder one.
     hardest = sorted(exercises, key=lambda k: (rate[k], mean[k] / (top[k] or 1), k[0], exercise_key(k[1])))
-    hardest_rows = [
-        [escape(k[1]), escape(k[0]), f"{100 * rate[k]:.0f}%", f"{mean[k]:.1f} / {top[k]}"] for k in hardest
-    ]
+    hardest_rows = [[escape(k[1]), escape(k[0]), f"{100 * rate[k]:.0f}%", f"{mean[k]:.1f} / {top[k]}"] for k in hardest]
     learner_rows = [
         [f'<a href="feedback/{escape(feedback_filename(name))}">{escape(name)}</a>', _score(*total)]
         for name, total in totals.items()
@@ -298,6 +380,7 @@ def class_report(rows: Sequence[ExerciseRow], totals: dict[str, tuple[int, int]]
     body = [
         "<h1>Class report</h1>",
         f'<p class="total">{len(totals)} learner{"s" * (len(totals) != 1)}{" · " * bool(summary)}{summary}</p>',
+        *(f'<p class="status failed">Sandbox weaker than intended: {escape(note)}</p>' for note in notes),
         "<h2>Score distribution per exercise</h2>",
         f'<div class="charts">{"".join(histograms)}</div>',
         "<h2>Pass rate per exercise</h2>",

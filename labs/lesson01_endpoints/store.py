@@ -11,6 +11,8 @@ SEED_TRADES = [
     Trade(id=1, user_id=1, currency="BTC", side="buy", price=64000.0, amount=0.5),
     Trade(id=2, user_id=1, currency="BTC", side="sell", price=65500.0, amount=0.25),
     Trade(id=3, user_id=3, currency="ETH", side="buy", price=3100.0, amount=2.0),
+    # Stored as a client sent it: nothing normalises the case of a currency yet.
+    Trade(id=4, user_id=3, currency="eth", side="sell", price=3150.0, amount=0.5),
 ]
 
 

@@ -1,4 +1,8 @@
-"""Routes for trades: pagination, a request body, a header and status codes."""
+"""Routes for trades: pagination, a request body, a header and status codes.
+
+No service layer yet: routes use the store directly and raise ``HTTPException``.
+Lesson 03 moves this work into services that raise domain errors.
+"""
 
 from typing import Annotated
 

@@ -6,7 +6,15 @@ from typing import Any
 from pydantic import BaseModel, field_validator
 
 
+def as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC. A datetime without an offset is already UTC, by this app's convention.
+
+    ``moment.astimezone(UTC)`` alone would read such a datetime as the server's local time.
+    """
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class TradingModel(BaseModel):
     """Shared behaviour for request, response and stored models."""
 
-    # Exercise 2.3: Make every datetime UTC with an explicit offset; naive ones are UTC already
+    # Exercise 2.3: Make every datetime of every model UTC, with an explicit offset

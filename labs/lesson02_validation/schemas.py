@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from .base import TradingModel
+from .base import TradingModel, as_utc
 from .config import Environment
 
 # ISO 4217 codes the desk settles in.
@@ -44,7 +44,7 @@ class OperationBase(TradingModel):
 
     # Exercise 2.2: Accept currency codes in any case, return them upper-case, reject unknown ones
 
-    # Exercise 2.2: An operation cannot settle before it was executed
+    # Exercise 2.2: An operation cannot settle before it was executed (settling at that instant is fine)
 
 
 class OperationCreate(OperationBase):

@@ -30,7 +30,7 @@ def _enforce_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None
 
 
 def reset_database(engine: Engine) -> None:
-    """Drop and create this app's tables, then add the seed rows.
+    """Drop and create this app's tables, then add the starting rows.
 
     Every app instance of a run shares the run's database, so each one starts by
     putting it back into the same state. (Lesson 04 replaces create_all with migrations.)

@@ -1,12 +1,10 @@
-"""The engine, one session per request, and how to tell a missing schema from other errors."""
+"""The engine, and how to tell a missing schema from other database errors."""
 
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
 
 # SQLSTATEs of PostgreSQL for "undefined table" and "undefined column".
 MISSING_SCHEMA_STATES = {"42P01", "42703"}
@@ -27,11 +25,6 @@ def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
-
-
-def session_for(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
 
 
 def is_missing_schema(error: DBAPIError) -> bool:

@@ -2,17 +2,26 @@
 them in worker threads and the event loop stays free."""
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from . import service
-from .dependencies import SessionDep
+from .dependencies import BookId, SessionDep
 from .models import Book, Review, Role
-from .schemas import BookCreate, BookRead, Message, ReviewCreate, ReviewRead, RoleRead, UserRead, UserRegister
+from .schemas import (
+    BookCreate,
+    BookRead,
+    InvalidRequest,
+    Message,
+    ReviewCreate,
+    ReviewRead,
+    RoleRead,
+    UserRead,
+    UserRegister,
+)
 
 router = APIRouter()
-BookId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -20,9 +29,12 @@ def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         status.HTTP_404_NOT_FOUND: "No book with this id",
         status.HTTP_409_CONFLICT: "The email or ISBN is taken",
+        status.HTTP_422_UNPROCESSABLE_CONTENT: "The body is invalid, or its owner_id names no user",
         status.HTTP_503_SERVICE_UNAVAILABLE: "The database has not been migrated (run `alembic upgrade head`)",
     }
-    return {code: {"model": Message, "description": descriptions[code]} for code in codes}
+    # A 422 is either FastAPI's list of problems with the request or a domain error's detail.
+    models = {status.HTTP_422_UNPROCESSABLE_CONTENT: InvalidRequest | Message}
+    return {code: {"model": models.get(code, Message), "description": descriptions[code]} for code in codes}
 
 
 NOT_READY = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -55,7 +67,7 @@ def list_books(session: SessionDep) -> Sequence[Book]:
     status_code=status.HTTP_201_CREATED,
     response_model=BookRead,
     tags=["books"],
-    responses=documented(status.HTTP_409_CONFLICT, NOT_READY),
+    responses=documented(status.HTTP_409_CONFLICT, status.HTTP_422_UNPROCESSABLE_CONTENT, NOT_READY),
 )
 def add_book(data: BookCreate, session: SessionDep) -> Book:
     return service.add_book(session, data)

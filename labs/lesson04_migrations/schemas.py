@@ -1,11 +1,12 @@
 """What the API accepts and what it returns."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 # Ids fit PostgreSQL's INTEGER; a larger number is refused with 422, not sent to the database.
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Free text without control characters: PostgreSQL refuses NUL in a string.
 NO_CONTROL = r"[^\x00-\x1f\x7f]"
 EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[a-zA-Z]{2,}$"
@@ -18,6 +19,12 @@ class Message(BaseModel):
     """An error the client can act on."""
 
     detail: str
+
+
+class InvalidRequest(BaseModel):
+    """FastAPI's answer to a request that breaks the schema: one entry per problem."""
+
+    detail: list[dict[str, Any]]
 
 
 class UserRegister(BaseModel):

@@ -1,12 +1,23 @@
-"""What the routes do with the database. Roles are looked up by name, never by id:
-ids of reference rows differ from one database to the next."""
+"""What the routes do with the database: functions that take the request's session first.
+
+They add and flush, but never commit: the session dependency commits when the route
+returns, so one request is one transaction. Roles are looked up by name, never by id:
+ids of reference rows differ from one database to the next.
+"""
 
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from .exceptions import BookNotFound, EmailTaken, IsbnTaken, RoleMissing, unknown_owner
+from .exceptions import (
+    BooklyError,
+    BookNotFound,
+    EmailTaken,
+    IsbnTaken,
+    RoleMissing,
+    UnknownOwner,
+)
 from .models import Book, Review, Role, User
 from .schemas import BookCreate, ReviewCreate, UserRead, UserRegister
 
@@ -25,12 +36,7 @@ def register_user(session: Session, data: UserRegister) -> UserRead:
         raise EmailTaken(data.email)
     user = User(email=data.email, full_name=data.full_name, role_id=role.id)
     session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:  # registered by a concurrent request in the meantime
-        session.rollback()
-        raise EmailTaken(data.email) from None
-    session.refresh(user)
+    _flush(session, EmailTaken(data.email))
     return UserRead(id=user.id, email=user.email, full_name=user.full_name, role=role.name)
 
 
@@ -47,13 +53,12 @@ def get_book(session: Session, book_id: int) -> Book:
 
 def add_book(session: Session, data: BookCreate) -> Book:
     if session.get(User, data.owner_id) is None:
-        raise unknown_owner(data.owner_id)
+        raise UnknownOwner(data.owner_id)
     if data.isbn is not None and session.exec(select(Book).where(Book.isbn == data.isbn)).first() is not None:
         raise IsbnTaken(data.isbn)
     book = Book.model_validate(data)
     session.add(book)
-    session.commit()
-    session.refresh(book)
+    _flush(session, IsbnTaken(data.isbn or ""))
     return book
 
 
@@ -66,6 +71,13 @@ def add_review(session: Session, book_id: int, data: ReviewCreate) -> Review:
     get_book(session, book_id)
     review = Review(book_id=book_id, **data.model_dump())
     session.add(review)
-    session.commit()
-    session.refresh(review)
+    session.flush()
     return review
+
+
+def _flush(session: Session, conflict: BooklyError) -> None:
+    """Send the pending insert now: a unique value stored by a concurrent request in the meantime is a conflict."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise conflict from None

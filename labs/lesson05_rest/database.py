@@ -6,7 +6,7 @@ instead of clashing with the classes of the previous import.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -46,7 +46,7 @@ class Database:
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
-        """Drop and create the tables, then add the seed data: every app starts from the same records.
+        """Drop and create the tables, then add the starting records: every app starts from the same data.
 
         Runs once per app. Raises ``sqlalchemy.exc.OperationalError`` while the database does not answer,
         so that the next request tries again.
@@ -63,11 +63,10 @@ class Database:
                 session.commit()
             self._ready = True
 
-    def session(self) -> Iterator[Session]:
-        """A session for one request, closed (and rolled back if uncommitted) when the request ends."""
+    def session(self) -> Session:
+        """A new session on this database, once its tables are ready."""
         self.prepare()
-        with Session(self.engine) as session:
-            yield session
+        return Session(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

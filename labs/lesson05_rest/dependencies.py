@@ -15,10 +15,22 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """One session per request. Raises ``OperationalError`` (a 503) while the database does not answer."""
-    yield from database.session()
+    """One session, and one transaction, per request: services flush, this dependency commits.
+
+    The code after ``yield`` runs when the route is done: commit if it succeeded, roll back
+    if it raised. Raises ``OperationalError`` (a 503) while the database does not answer.
+    """
+    with database.session() as session:
+        try:
+            yield session
+        except Exception:
+            session.rollback()
+            raise
+        session.commit()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction ends before the response is sent, so a client never gets
+# a success for a change that then failed to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # The query parameters ``limit`` and ``offset``, read into one model.
 PageDep = Annotated[PageParams, Query()]

@@ -1,4 +1,8 @@
-"""Routes for trades: pagination, a request body, a header and status codes."""
+"""Routes for trades: pagination, a request body, a header and status codes.
+
+No service layer yet: routes use the store directly and raise ``HTTPException``.
+Lesson 03 moves this work into services that raise domain errors.
+"""
 
 from typing import Annotated
 
@@ -38,6 +42,8 @@ async def my_trades(store: StoreDep, x_user_id: Annotated[int, Header()]) -> lis
     if x_user_id not in store.users:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"User {x_user_id} not found")
     return [trade for trade in store.trades.values() if trade.user_id == x_user_id]
+
+
 # STUB
 # END SOLUTION
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from .base import TradingModel
+from .base import TradingModel, as_utc
 from .config import Environment
 
 # ISO 4217 codes the desk settles in.
@@ -60,10 +60,11 @@ class OperationBase(TradingModel):
     # STUB
     # END SOLUTION
 
-    # BEGIN SOLUTION 2.2: An operation cannot settle before it was executed
+    # BEGIN SOLUTION 2.2: An operation cannot settle before it was executed (settling at that instant is fine)
     @model_validator(mode="after")
     def settles_after_execution(self) -> Self:
-        if self.settled_at is not None and self.settled_at < self.executed_at:
+        # Stored times may have no offset: as_utc makes both comparable, as instants.
+        if self.settled_at is not None and as_utc(self.settled_at) < as_utc(self.executed_at):
             raise ValueError("settled_at cannot be before executed_at")
         return self
 

@@ -8,23 +8,50 @@ from .schemas import InstrumentType, OperationCreate, OperationUpdate, Side
 # Imported from the old back office, whose export wrote UTC times without an offset.
 SEED_OPERATIONS = (
     OperationRecord(
-        id=1, ticker="AAPL", instrument_type="share", side="buy", quantity="10", price="189.50", currency="USD",
-        executed_at=datetime(2024, 3, 1, 14, 30), settled_at=datetime(2024, 3, 4, 14, 30),
+        id=1,
+        ticker="AAPL",
+        instrument_type="share",
+        side="buy",
+        quantity="10",
+        price="189.50",
+        currency="USD",
+        executed_at=datetime(2024, 3, 1, 14, 30),
+        settled_at=datetime(2024, 3, 4, 14, 30),
         owner_note="Client asked to stay under 2% of the portfolio",
     ),
     OperationRecord(
-        id=2, ticker="SAP", instrument_type="share", side="sell", quantity="4", price="171.20", currency="EUR",
-        executed_at=datetime(2024, 3, 4, 9, 15), owner_note="Margin call, see ticket OPS-112",
+        id=2,
+        ticker="SAP",
+        instrument_type="share",
+        side="sell",
+        quantity="4",
+        price="171.20",
+        currency="EUR",
+        executed_at=datetime(2024, 3, 4, 9, 15),
+        owner_note="Margin call, see ticket OPS-112",
     ),
     OperationRecord(
-        id=3, ticker="VWRL", instrument_type="etf", side="buy", quantity="12.5", price="103.14", currency="EUR",
-        executed_at=datetime(2024, 3, 5, 8, 0), settled_at=datetime(2024, 3, 7, 8, 0),
+        id=3,
+        ticker="VWRL",
+        instrument_type="etf",
+        side="buy",
+        quantity="12.5",
+        price="103.14",
+        currency="EUR",
+        executed_at=datetime(2024, 3, 5, 8, 0),
+        settled_at=datetime(2024, 3, 7, 8, 0),
     ),
     OperationRecord(
-        id=4, ticker="GBPUSD", instrument_type="currency", side="sell", quantity="1000", price="1.2634",
-        currency="USD", executed_at=datetime(2024, 3, 6, 16, 45),
+        id=4,
+        ticker="GBPUSD",
+        instrument_type="currency",
+        side="sell",
+        quantity="1000",
+        price="1.2634",
+        currency="USD",
+        executed_at=datetime(2024, 3, 6, 16, 45),
     ),
-)  # fmt: skip
+)
 
 
 class OperationStore:

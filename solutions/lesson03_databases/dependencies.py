@@ -1,4 +1,4 @@
-"""Dependencies: the app's engine, one session per request, and the service on that session."""
+"""Dependencies: the app's engine, one session per request, and a valid book id."""
 
 from collections.abc import Iterator
 from typing import Annotated
@@ -6,8 +6,6 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
-
-from .service import BookService
 
 # The largest id a 32-bit INTEGER column holds: a larger one in a path is a 422, not a database error.
 MAX_ID = 2**31 - 1
@@ -41,10 +39,4 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 # a success for a transaction that then failed to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-
-def get_book_service(session: SessionDep) -> BookService:
-    return BookService(session)
-
-
-BookServiceDep = Annotated[BookService, Depends(get_book_service)]
 BookId = Annotated[int, Path(ge=1, le=MAX_ID)]

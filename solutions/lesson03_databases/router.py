@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from .dependencies import BookId, BookServiceDep
+from . import service
+from .dependencies import BookId, SessionDep
 from .models import Book, Review
 from .schemas import BookCreate, BookRead, BookUpdate, ReviewCreate, ReviewRead, TagName
 
@@ -23,34 +24,34 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 @router.get("", response_model=list[BookRead])
 def list_books(
-    service: BookServiceDep, tag: Annotated[TagName | None, Query(description="Only books with this tag")] = None
+    session: SessionDep, tag: Annotated[TagName | None, Query(description="Only books with this tag")] = None
 ) -> Sequence[Book]:
     """All books in id order, each with its tags and reviews."""
-    return service.list_books(tag=tag)
+    return service.list_books(session, tag=tag)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BookRead, responses=CONFLICT)
-def create_book(data: BookCreate, service: BookServiceDep) -> Book:
+def create_book(data: BookCreate, session: SessionDep) -> Book:
     """Add a book, with its tags and first reviews: all of it is stored, or none of it."""
-    return service.create_book(data)
+    return service.create_book(session, data)
 
 
 @router.get("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
-def get_book(book_id: BookId, service: BookServiceDep) -> Book:
+def get_book(book_id: BookId, session: SessionDep) -> Book:
     """One book, with its tags and reviews."""
-    return service.get_book(book_id)
+    return service.get_book(session, book_id)
 
 
 @router.patch("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
-def update_book(book_id: BookId, changes: BookUpdate, service: BookServiceDep) -> Book:
+def update_book(book_id: BookId, changes: BookUpdate, session: SessionDep) -> Book:
     """Change the title, author or year of a book."""
-    return service.update_book(book_id, changes)
+    return service.update_book(session, book_id, changes)
 
 
 @router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_book(book_id: BookId, service: BookServiceDep) -> None:
+def delete_book(book_id: BookId, session: SessionDep) -> None:
     """Delete a book and its reviews."""
-    service.delete_book(book_id)
+    service.delete_book(session, book_id)
 
 
 @router.post(
@@ -59,6 +60,6 @@ def delete_book(book_id: BookId, service: BookServiceDep) -> None:
     response_model=ReviewRead,
     responses={**NOT_FOUND, **CONFLICT},
 )
-def add_review(book_id: BookId, data: ReviewCreate, service: BookServiceDep) -> Review:
+def add_review(book_id: BookId, data: ReviewCreate, session: SessionDep) -> Review:
     """Review a book: a rating from 1 to 5 and an optional comment, once per reviewer."""
-    return service.add_review(book_id, data)
+    return service.add_review(session, book_id, data)

@@ -4,12 +4,13 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 
-from .dependencies import BookServiceDep
+from . import service
+from .dependencies import SessionDep
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 
 
 @router.get("")
-def list_tags(service: BookServiceDep) -> Sequence[str]:
+def list_tags(session: SessionDep) -> Sequence[str]:
     """The names of all tags, in alphabetical order."""
-    return service.list_tags()
+    return service.list_tags(session)

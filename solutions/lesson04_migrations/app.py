@@ -5,11 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .config import Settings
 from .database import create_db_engine
-from .exceptions import database_error
+from .exceptions import add_exception_handlers
 from .router import router
 
 
@@ -32,10 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    add_exception_handlers(app)
     app.include_router(router)
-    # SQLite reports a missing table as OperationalError, PostgreSQL as ProgrammingError.
-    app.add_exception_handler(OperationalError, database_error)
-    app.add_exception_handler(ProgrammingError, database_error)
     return app
 
 

@@ -1,17 +1,36 @@
-"""Dependencies shared by the routes."""
+"""Dependencies: the app's engine and one session, one transaction, per request."""
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from .database import session_for
+from .schemas import MAX_ID
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, closed (and rolled back if not committed) when it ends."""
-    yield from session_for(request.app.state.engine)
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    """Commit when the route returns, roll back when it raises: one request is one transaction."""
+    with Session(engine) as session:
+        try:
+            yield session
+        except Exception:
+            session.rollback()
+            raise
+        session.commit()
+
+
+# scope="function": the session ends before the response is sent, so a client never gets
+# a success for a transaction that then failed to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+BookId = Annotated[int, Path(ge=1, le=MAX_ID)]

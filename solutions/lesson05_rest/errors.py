@@ -25,6 +25,20 @@ class ErrorResponse(BaseModel):
     detail: str = Field(examples=["Account 42 not found"])
 
 
+class RequestProblems(BaseModel):
+    """FastAPI's answer to a request that breaks the schema: one entry per problem."""
+
+    detail: list[dict[str, Any]]
+
+
+# A 422 is either FastAPI's list of problems with the request, or a domain error's detail (an unknown account).
+INVALID_OR_UNKNOWN = {
+    status.HTTP_422_UNPROCESSABLE_CONTENT: {
+        "model": RequestProblems | ErrorResponse,
+        "description": "The body is invalid, or it names an account that does not exist",
+    }
+}
+
 ERROR_DESCRIPTIONS = {
     status.HTTP_404_NOT_FOUND: "No record with this id",
     status.HTTP_409_CONFLICT: "Conflicts with existing data: a unique value is taken, or the record is in use",
@@ -65,6 +79,6 @@ async def database_unavailable_handler(request: Request, exc: OperationalError) 
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, domain_error_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(IntegrityError, integrity_error_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(OperationalError, database_unavailable_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, domain_error_handler)  # type: ignore[arg-type]  # Starlette types handlers for any Exception
+    app.add_exception_handler(IntegrityError, integrity_error_handler)  # type: ignore[arg-type]  # Starlette types handlers for any Exception
+    app.add_exception_handler(OperationalError, database_unavailable_handler)  # type: ignore[arg-type]  # Starlette types handlers for any Exception

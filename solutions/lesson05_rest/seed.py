@@ -24,14 +24,18 @@ OPERATIONS = (
 
 
 def add_seed_data(session: Session) -> None:
-    """Add the seed records, in order, to a database with empty tables."""
+    """Add the starting records, in order, to a database with empty tables."""
     for number, owner, currency in ACCOUNTS:
         session.add(Account(number=number, owner=owner, currency=currency))
     session.flush()
     for account_id, ticker, side, quantity, price, trade_date in OPERATIONS:
         session.add(
             Operation(
-                account_id=account_id, ticker=ticker, side=side,
-                quantity=Decimal(quantity), price=Decimal(price), trade_date=trade_date,
+                account_id=account_id,
+                ticker=ticker,
+                side=side,
+                quantity=Decimal(quantity),
+                price=Decimal(price),
+                trade_date=trade_date,
             )
-        )  # fmt: skip
+        )

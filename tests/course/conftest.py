@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from course.layout import ROOT_ENV
+from course.config import ROOT_ENV
 from course.tree import implementation_tree
 
 

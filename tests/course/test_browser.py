@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from course.layout import ROOT_ENV, checkout_root
+from course.config import ROOT_ENV
+from course.layout import checkout_root
+
+from .uvicorn_lab import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = checkout_root() / "artifacts" / "browser"
@@ -30,25 +32,25 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def jupyterlab(tmp_path: Path, solutions_tree: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab on a copy of the notebooks, so a run never rewrites the stored ones."""
     notebooks = shutil.copytree(checkout_root() / "notebooks", tmp_path / "notebooks")
-    port = _free_port()
+    port = free_port()
     # `make lab` itself, with its notebook dir pointed at the copy.
     args = f"--no-browser --port={port} --ServerApp.token={TOKEN} --ServerApp.ip=127.0.0.1"
     env = {**os.environ, ROOT_ENV: str(solutions_tree), "COURSE_STRICT": "1", "JUPYTER_ARGS": args}
     env.update(NOTEBOOK_DIR=str(notebooks), JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"))
     base = f"http://127.0.0.1:{port}"
     with (tmp_path / "jupyter.log").open("w") as log:
-        server = subprocess.Popen(["make", "--no-print-directory", "lab"], cwd=checkout_root(), env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        server = subprocess.Popen(
+            ["make", "--no-print-directory", "lab"],
+            cwd=checkout_root(),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and server.poll() is None:

@@ -33,8 +33,8 @@ def test_check_of_an_unknown_exercise_says_what_exists() -> None:
 
 @pytest.mark.timeout(240)  # runs every check of the course to show its pass state
 def test_list_shows_exercises_points_and_pass_state() -> None:
-    code, out = invoke("list", "--impl", "solutions")
-    assert code == 0 and "1.1" in out and "pass" in out and "todo" not in out
+    code, out = invoke("list", "1", "2", "--impl", "solutions")  # every lesson: the strength stage
+    assert code == 0 and "1.1" in out and "2.1" in out and "3.1" not in out and "pass" in out and "todo" not in out
     code, out = invoke("list", "--no-run")
     assert code == 0 and "Return the user" in out and "01 · First endpoints" in out
 
@@ -86,8 +86,13 @@ def test_serve_runs_a_lab_on_a_real_port_with_offline_docs(solutions_tree: Path)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     course = Path(sys.executable).parent / "course"
-    server = subprocess.Popen([str(course), "serve", "1", "--port", str(port)], env=os.environ.copy(),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [str(course), "serve", "1", "--port", str(port)],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline, docs = time.monotonic() + 20, None
         while time.monotonic() < deadline and docs is None:

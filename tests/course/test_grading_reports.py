@@ -44,13 +44,19 @@ def _outcomes() -> list[CheckOutcome]:
             failed = status != "passed"
             outcomes.append(
                 CheckOutcome(
-                    learner, lesson, exercise, check,
+                    learner,
+                    lesson,
+                    exercise,
+                    check,
                     requirement="SECRET-REQUIREMENT: no negative prices" if hidden else f"Requirement of {check}.",
-                    points=points, status=status,
+                    points=points,
+                    status=status,
                     message=("SECRET-MESSAGE" if hidden else LONG_MESSAGE) if failed else "",
-                    duration=0.123456, hidden=hidden, title=check_title(check) if hidden else "",
+                    duration=0.123456,
+                    hidden=hidden,
+                    title=check_title(check) if hidden else "",
                 )
-            )  # fmt: skip
+            )
     return outcomes[::-1]  # out of order on purpose: the output order is the reports' own
 
 
@@ -94,9 +100,18 @@ def test_results_json_checks_totals_and_truncation(reports: Path, tmp_path: Path
     assert [c["exercise"] for c in checks if c["learner"] == "ada"] == ["1.2", "1.2", "1.10", "1.10", "2.1"]
     failing = next(c for c in checks if c["learner"] == "bob" and c["check"] == "test_unknown_user_is_404")
     assert failing == {
-        "learner": "bob", "lesson": L1, "exercise": "1.2", "check": "test_unknown_user_is_404", "status": "failed",
-        "message": LONG_MESSAGE[:499] + "…", "duration": 0.123, "points": 1, "earned": 0, "hidden": False,
-    }  # fmt: skip
+        "learner": "bob",
+        "lesson": L1,
+        "exercise": "1.2",
+        "check": "test_unknown_user_is_404",
+        "status": "failed",
+        "message": LONG_MESSAGE[:499] + "…",
+        "duration": 0.123,
+        "points": 1,
+        "earned": 0,
+        "hidden": False,
+        "advice": [],
+    }
     hidden = [c for c in checks if c["hidden"]]
     assert {(c["check"], c["message"]) for c in hidden} == {("Secret negative price", "")}
     assert results["learners"] == [

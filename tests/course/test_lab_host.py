@@ -1,22 +1,22 @@
-"""The sandbox side of grading, run in-process: the lab host and its app runner.
+"""The sandboxed side of grading, run in-process: the lab host and its app runner.
 
-Under the grader these run in forked, sandboxed children; here they run in the test's
+Under the grader these run in forked, jailed children; here they run in the test's
 own process, so what they answer can be checked directly.
 """
 
 import json
 import signal
-import socket
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from course.grading import lab_host
-from course.grading.app_runner import AppRunner
-from course.grading.lab_host import Host
 from course.harness import import_lab
+from course.protocol import answer
+from course.sandboxed import lab_host
+from course.sandboxed.app_runner import APP_HEADER, AppRunner
+from course.sandboxed.lab_host import LabHost
 
 LESSON = "lesson01_endpoints"
 
@@ -27,24 +27,27 @@ def quiet_output(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lab_host, "child_output", lambda path: path.touch())
 
 
-def ask(app: AppRunner) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+def ask(app: AppRunner, name: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers={APP_HEADER.decode(): name})
 
 
 @pytest.mark.usefixtures("quiet_output")
-async def test_the_runner_serves_a_fresh_app_per_check_and_none_between(solutions_tree: Path, tmp_path: Path) -> None:
+async def test_the_runner_serves_fresh_apps_side_by_side_and_none_after(solutions_tree: Path, tmp_path: Path) -> None:
     runner = AppRunner(import_lab(LESSON, fresh=False), tmp_path)
-    async with ask(runner) as client:
+    async with ask(runner, "app-1") as first, ask(runner, "app-2") as second:
         assert (await runner.op_serve("app-1", {})) == {"started": True}
-        before = len((await client.get("/trades")).json())
+        before = len((await first.get("/trades")).json())
         trade = {"user_id": 1, "currency": "EUR", "side": "buy", "price": 1.1, "amount": 5}
-        assert (await client.post("/trades", json=trade)).status_code == 201
-        assert len((await client.get("/trades")).json()) == before + 1
-        assert (await runner.op_serve("app-2", {})) == {"started": True}  # the next check's app
-        assert len((await client.get("/trades")).json()) == before, "the app was not fresh"
-        await runner.op_stop()
-        between = await client.get("/users")
-        assert between.status_code == 503 and between.json() == {"detail": "no app is being served"}
+        assert (await first.post("/trades", json=trade)).status_code == 201
+        assert len((await first.get("/trades")).json()) == before + 1
+        assert (await runner.op_serve("app-2", {})) == {"started": True}  # another instance, at the same time
+        assert len((await second.get("/trades")).json()) == before, "the second app was not fresh"
+        assert len((await first.get("/trades")).json()) == before + 1, "the first app stopped serving"
+        await runner.op_stop("app-1")
+        await runner.op_stop("app-2")
+        after = await first.get("/users")
+        assert after.status_code == 503 and after.json() == {"detail": "no such app is being served"}
 
 
 @pytest.mark.usefixtures("quiet_output")
@@ -67,7 +70,7 @@ async def test_the_runner_answers_on_its_control_socket(tmp_path: Path) -> None:
     path = tmp_path / "apps-1.ctl"
     server = await asyncio.start_unix_server(runner.control, path=str(path))
     async with server:
-        for request, reply in (({"op": "stop"}, {"stopped": True}), ({"op": "nonsense"}, "error")):
+        for request, reply in (({"op": "stop", "name": "app-1"}, {"stopped": True}), ({"op": "nonsense"}, "error")):
             reader, writer = await asyncio.open_unix_connection(str(path))
             writer.write(json.dumps(request).encode() + b"\n")
             answer = json.loads(await asyncio.wait_for(reader.readline(), 5))
@@ -76,19 +79,16 @@ async def test_the_runner_answers_on_its_control_socket(tmp_path: Path) -> None:
 
 
 def test_the_host_imports_the_lab_once_and_answers_requests(solutions_tree: Path, tmp_path: Path) -> None:
-    host = Host(LESSON, tmp_path, {})
+    host = LabHost(LESSON, tmp_path, {})
     assert hasattr(host.module, "create_app")
-    ours, theirs = socket.socketpair()
-    with ours, theirs:
-        ours.sendall(b'{"op": "status", "pid": 12345}\n')
-        host._answer(theirs)
-        assert "error" in json.loads(ours.makefile().readline()), "a pid the host never started"
+    _, reply = answer(b'{"op": "status", "pid": 12345}\n', host)
+    assert "error" in json.loads(reply), "a pid the host never started"
     assert host.op_stop(12345) == {"exit": None}
     with pytest.raises(ValueError, match="bad child name"):
         host._fork("../x", lambda: None)
 
 
-def wait_for_exit(host: Host, pid: int) -> dict[str, object]:
+def wait_for_exit(host: LabHost, pid: int) -> dict[str, object]:
     deadline = time.monotonic() + 20
     while (status := host.op_status(pid))["alive"] and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -96,7 +96,7 @@ def wait_for_exit(host: Host, pid: int) -> dict[str, object]:
 
 
 def test_the_host_runs_commands_and_stops_servers_in_children_of_its_own(solutions_tree: Path, tmp_path: Path) -> None:
-    host = Host(LESSON, tmp_path, {})
+    host = LabHost(LESSON, tmp_path, {})
     done = host.op_run("run-1", "json.tool", [str(tmp_path / "missing.json")], {"COURSE_PROBE": "1"})["pid"]
     assert wait_for_exit(host, done) == {"alive": False, "exit": 2}  # argparse: no such file
     assert "missing.json" in (tmp_path / "run-1.log").read_text(), "the command's output is in its own log"

@@ -34,7 +34,9 @@ def test_lessons_are_found_by_number_package_or_slug() -> None:
     assert find_lesson(str(first.number)) == find_lesson(first.package) == find_lesson(first.slug) == first
 
 
-@pytest.mark.parametrize(("selector", "message"), [("99", "no lesson '99'"), ("1.99", "has no exercise 1.99"), ("x.1", "not an exercise id")])
+@pytest.mark.parametrize(
+    ("selector", "message"), [("99", "no lesson '99'"), ("1.99", "has no exercise 1.99"), ("x.1", "not an exercise id")]
+)
 def test_unknown_selectors_say_what_exists(selector: str, message: str) -> None:
     with pytest.raises(LookupError, match=message):
         find_exercise(selector) if "." in selector else find_lesson(selector)

@@ -1,5 +1,6 @@
 """course record reproduces the stored notebooks; course test runs every step and says what it skipped."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -18,31 +19,31 @@ def test_recording_a_notebook_again_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_the_celery_worker_app_uses_the_runs_queue() -> None:
+    from course.celery_app import celery_app
     from course.resources import get_resources
-    from course.worker import celery_app
 
     assert celery_app.conf.task_default_queue == get_resources().celery_queue
 
 
 @pytest.fixture
 def fake_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The declared stages, each replaced by one that records its name, mode and time zone."""
     ran: list[str] = []
 
-    def step(name: str, ok: bool = True):
-        def factory(mode: str):
-            return lambda: (ran.append(f"{name} {mode}") or ok, "fake")
+    def recording(stage: pipeline.Stage) -> pipeline.Stage:
+        def action(env):
+            ran.append(f"{stage.name} {env['COURSE_MODE']} {env['TZ']}")
+            return True, "fake"
 
-        return factory
+        return dataclasses.replace(stage, action=action)
 
-    monkeypatch.setattr(pipeline, "_suite_step", step("suite"))
-    monkeypatch.setattr(pipeline, "_notebooks_step", step("notebooks"))
-    monkeypatch.setattr(pipeline, "_coverage_step", lambda: (ran.append("coverage") or True, "fake"))
+    monkeypatch.setattr(pipeline, "STAGES", tuple(recording(stage) for stage in pipeline.STAGES))
     monkeypatch.setattr(pipeline, "checkout_root", lambda: Path("/nonexistent"))
     return ran
 
 
 def _policy(monkeypatch: pytest.MonkeyPatch, policy: str, reachable: bool) -> None:
-    from course.settings import get_settings
+    from course.config import get_settings
 
     monkeypatch.setattr(pipeline, "get_settings", lambda: get_settings().model_copy(update={"services": policy}))
     monkeypatch.setattr(pipeline, "services_status", lambda: (reachable, "Redis at redis://x is not reachable"))
@@ -53,13 +54,23 @@ def test_services_mode_is_skipped_and_said_when_unreachable(
 ) -> None:
     _policy(monkeypatch, "auto", reachable=False)
     assert pipeline.run_pipeline() == 0
-    assert fake_steps == ["suite embedded", "notebooks embedded", "coverage"]
+    assert fake_steps == [
+        "sync check embedded UTC",
+        "lint and types embedded UTC",
+        "checks and machinery embedded UTC",
+        "notebooks embedded UTC",
+        "check strength embedded Asia/Kathmandu",
+        "notebooks embedded Asia/Kathmandu",
+        "coverage embedded UTC",
+    ]
     out = capsys.readouterr().out
     assert "services mode skipped: Redis at redis://x is not reachable" in out
     assert "passed, 0 failed, 1 skipped" in out
 
 
-def test_required_services_that_are_unreachable_fail_the_run(fake_steps: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_required_services_that_are_unreachable_fail_the_run(
+    fake_steps: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _policy(monkeypatch, "required", reachable=False)
     assert pipeline.run_pipeline() == 1
 
@@ -67,7 +78,16 @@ def test_required_services_that_are_unreachable_fail_the_run(fake_steps: list[st
 def test_reachable_services_run_both_modes(fake_steps: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     _policy(monkeypatch, "auto", reachable=True)
     assert pipeline.run_pipeline() == 0
-    assert fake_steps == ["suite embedded", "notebooks embedded", "suite services", "notebooks services", "coverage"]
+    assert fake_steps == [
+        "sync check embedded UTC",
+        "lint and types embedded UTC",
+        "checks and machinery embedded UTC",
+        "notebooks embedded UTC",
+        "check strength embedded Asia/Kathmandu",
+        "checks and machinery services Asia/Kathmandu",
+        "notebooks services Asia/Kathmandu",
+        "coverage embedded UTC",
+    ]
 
 
 def test_the_notebook_step_needs_both_implementations_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +97,8 @@ def test_the_notebook_step_needs_both_implementations_to_pass(monkeypatch: pytes
         return VerifyRun(outcomes[impl], 1.0, [NotebookTiming("notebooks/01-endpoints.ipynb", 1.0, 0.8, 3)], "")
 
     monkeypatch.setattr(pipeline, "verify", fake_verify)
-    assert pipeline._notebooks_step("embedded")() == (False, "solutions exit 0, starter exit 1")
+    env = {"COURSE_MODE": "embedded", "TZ": "UTC"}
+    assert pipeline._notebooks(env) == (False, "solutions exit 0, starter exit 1")
     outcomes["labs"] = 0
-    assert pipeline._notebooks_step("embedded")()[0]
-    assert pipeline._sync_step()[0]
+    assert pipeline._notebooks(env)[0]
+    assert pipeline._sync(env)[0]

@@ -6,12 +6,12 @@ import psycopg
 import pytest
 import sqlalchemy
 
+from course.config import CourseSettings, Mode, get_settings
 from course.resources import RunResources, _plain_postgres_url, services_status
-from course.settings import CourseSettings, get_settings
 
 
 def _settings(mode: str) -> CourseSettings:
-    settings = get_settings().model_copy(update={"mode": mode})
+    settings = get_settings().model_copy(update={"mode": Mode(mode)})
     if mode == "services":
         reachable, why = services_status(settings)
         if not reachable:

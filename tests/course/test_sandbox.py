@@ -1,5 +1,6 @@
-"""The sandbox's trust boundary: whom the grader talks to, what it reads, what it hands over."""
+"""The trust boundary's parts, each on its own: whom the grader talks to, what it reads, what it removes."""
 
+import json
 import os
 import socket
 import sys
@@ -7,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from course.grading.remote import check_peer, listening
-from course.grading.sandbox import grant, is_root, run_and_exit
-from course.grading.zygote import log_tail
+from course.config import SandboxLimits
+from course.protocol import ProtocolError, answer, check_peer, listening, request
+from course.safe_fs import UnsafeFile, make_directory, read_bounded, read_tail, remove_tree, replace_file
+from course.sandboxed.jail import JailSpec, jail_env, run_and_exit
 
 OTHER_UID = 61999
 
@@ -19,37 +21,89 @@ def test_a_socket_served_by_another_uid_is_refused(tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
         server.bind(str(path))
         assert not listening(path), "a bound socket that does not listen yet is not ready"
-        server.listen(1)
+        server.listen(4)
         assert listening(path)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
             client.connect(str(path))
             check_peer(client, os.geteuid())  # its own sandbox: accepted
             with pytest.raises(PermissionError, match="not the sandbox's uid"):
                 check_peer(client, OTHER_UID)
+        with pytest.raises(ProtocolError, match="not the sandbox's uid"):
+            request(path, "status", timeout=1, uid=OTHER_UID)
 
 
-def test_a_log_swapped_for_a_link_or_a_fifo_is_not_read(tmp_path: Path) -> None:
+class Echo:
+    def op_echo(self, text: str) -> dict[str, str]:
+        return {"text": text}
+
+
+def test_the_protocol_answers_bad_requests_with_errors_not_crashes() -> None:
+    assert json.loads(answer(b'{"op": "echo", "text": "hi"}\n', Echo())[1]) == {"text": "hi"}
+    for bad in (
+        b"not json\n",
+        b'["a list"]\n',
+        b'{"op": "__class__"}\n',
+        b'{"op": "echo"}\n',
+        b"x" * (2 << 20) + b"\n",
+    ):
+        assert "error" in json.loads(answer(bad, Echo())[1]), bad[:40]
+
+
+def test_logs_swapped_for_links_or_fifos_are_not_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("the hidden checks")
     (tmp_path / "linked.log").symlink_to(secret)
     os.mkfifo(tmp_path / "fifo.log")  # opening it for reading would block forever
     (tmp_path / "plain.log").write_text("Traceback ...\nValueError: boom\n")
-    assert log_tail(tmp_path / "linked.log") == ""
-    assert log_tail(tmp_path / "fifo.log") == ""
-    assert log_tail(tmp_path / "plain.log").endswith("ValueError: boom\n")
+    assert read_tail(tmp_path / "linked.log", 100) == ""
+    assert read_tail(tmp_path / "fifo.log", 100) == ""
+    assert read_tail(tmp_path / "plain.log", 100).endswith("ValueError: boom\n")
+    with pytest.raises(OSError):
+        read_bounded(tmp_path / "linked.log", 100)
+    with pytest.raises(UnsafeFile):
+        read_bounded(tmp_path / "fifo.log", 100)
+    with pytest.raises(UnsafeFile, match="larger than"):
+        read_bounded(tmp_path / "plain.log", 5)
 
 
-@pytest.mark.skipif(not is_root(), reason="changing owners needs root")
-def test_granting_a_directory_never_follows_a_planted_link(tmp_path: Path) -> None:
-    database = tmp_path / "database"
-    database.mkdir()
-    (database / "db.sqlite").write_text("")
+def test_a_tree_of_any_depth_or_width_is_removed_without_following_links(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
-    outside.write_text("not the sandbox's")
-    (database / "planted").symlink_to(outside)
-    grant([database], OTHER_UID)
-    assert (database / "db.sqlite").stat().st_uid == OTHER_UID
-    assert outside.stat().st_uid == os.geteuid(), "a link in a granted directory handed its target over"
+    outside.mkdir()
+    (outside / "keep").write_text("not the learner's")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    descriptor = os.open(tree, os.O_RDONLY)
+    for _ in range(1500):  # deeper than Python's recursion limit, and than PATH_MAX allows to name
+        os.mkdir("d", dir_fd=descriptor)
+        inner = os.open("d", os.O_RDONLY, dir_fd=descriptor)
+        os.close(descriptor)
+        descriptor = inner
+    os.symlink(outside, "link", dir_fd=descriptor)
+    os.close(descriptor)
+    for index in range(300):
+        (tree / f"wide-{index}").mkdir()
+    remove_tree(tree)
+    assert not tree.exists()
+    assert (outside / "keep").read_text() == "not the learner's"
+
+
+def test_new_directories_are_given_away_before_use_and_files_replaced_whole(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    make_directory(fresh, owner=os.geteuid() if os.geteuid() == 0 else None)
+    with pytest.raises(FileExistsError):
+        make_directory(fresh)  # never one that exists: someone may have planted it
+    replace_file(fresh, "db.sqlite", b"one")
+    replace_file(fresh, "db.sqlite", b"two")
+    assert (fresh / "db.sqlite").read_bytes() == b"two" and sorted(os.listdir(fresh)) == ["db.sqlite"]
+
+
+def test_a_jail_inherits_no_environment_but_what_it_is_given(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("INSTRUCTOR_SECRET", "s3cret")
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")
+    spec = JailSpec(tmp_path, tmp_path / "tree", tmp_path / "labs", (), None, SandboxLimits(), {"BOOKLY_X": "1"})
+    env = jail_env(spec)
+    assert "INSTRUCTOR_SECRET" not in env and env["TZ"] == "Asia/Kathmandu" and env["BOOKLY_X"] == "1"
+    assert env["HOME"] == str(tmp_path) and env["COURSE_ROOT"] == str(tmp_path / "tree")
 
 
 class Exited(Exception):

@@ -7,7 +7,7 @@ import pytest
 
 from course.sync import MANIFEST, MarkerError, exercise_tasks, starter_source, sync
 
-SOLVED = '''\
+SOLVED = """\
 def area(width, height):
     # BEGIN SOLUTION 9.1: Return the area of the rectangle
     return width * height
@@ -21,7 +21,7 @@ class Order:
     # quantity: str
     #
     # END SOLUTION
-'''
+"""
 
 
 def test_a_block_becomes_a_raise_at_the_marker_indentation() -> None:

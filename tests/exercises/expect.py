@@ -1,8 +1,12 @@
-"""Assertions that say what was sent, what was expected and what came back."""
+"""Assertions that say what was sent, what was expected and what came back; fixtures every lesson needs."""
 
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 BODY_LIMIT = 300
 # Headers every httpx request carries; the rest were chosen by the check, so messages show them.
@@ -39,3 +43,21 @@ def expect_json(response: httpx.Response, status: int = 200, what: str = "") -> 
         return response.json()
     except ValueError:
         raise AssertionError(f"{describe(response)}; expected a JSON body") from None
+
+
+def isolated_settings(prefix: str) -> Callable[..., Iterator[None]]:
+    """An autouse fixture: only the environment a check passes to `lab` counts.
+
+    It removes every ``PREFIX*`` variable the caller's shell may hold and runs the check
+    in an empty directory, so no stray variable or ``.env`` file changes the lab's settings.
+    """
+
+    @pytest.fixture(autouse=True)
+    def hermetic_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+        for name in list(os.environ):
+            if name.upper().startswith(prefix):
+                monkeypatch.delenv(name)
+        monkeypatch.chdir(tmp_path)
+        yield
+
+    return hermetic_settings

@@ -18,8 +18,8 @@ TREE = str(Path(__file__).parents[3])
 if TREE not in sys.path:
     sys.path.insert(0, TREE)
 
-from labs.lesson04_migrations.config import Settings  # noqa: E402
-from labs.lesson04_migrations.models import metadata  # noqa: E402
+from labs.lesson04_migrations.config import Settings
+from labs.lesson04_migrations.models import metadata
 
 config = context.config
 

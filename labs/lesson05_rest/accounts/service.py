@@ -1,4 +1,8 @@
-"""What the API does with accounts, in terms of the database. Routes stay thin."""
+"""What the API does with accounts, in terms of the database. Routes stay thin.
+
+Services add, change and flush, but never commit: the request's session (``get_session``)
+commits when the route returns, so one request is one transaction.
+"""
 
 from sqlmodel import Session, select
 
@@ -21,10 +25,9 @@ def get_account(session: Session, account_id: int) -> Account:
 
 
 def save(session: Session, account: Account) -> Account:
-    """Commit the account; a number already taken raises ``IntegrityError`` here."""
+    """Send the account to the database now: a new one gets its id, a number already taken raises ``IntegrityError``."""
     session.add(account)
-    session.commit()
-    session.refresh(account)
+    session.flush()
     return account
 
 
@@ -50,4 +53,4 @@ def delete_account(session: Session, account_id: int) -> None:
     if session.exec(select(Operation.id).where(Operation.account_id == account_id).limit(1)).first():
         raise AccountHasOperations(account_id)
     session.delete(account)
-    session.commit()
+    session.flush()

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from ..dependencies import PageDep, SessionDep
-from ..errors import error_responses
+from ..errors import INVALID_OR_UNKNOWN, error_responses
 from ..pagination import Page
 from ..schemas import MAX_ID
 from . import service
@@ -27,7 +27,7 @@ def list_operations(
     return service.list_operations(session, page, account_id=account_id, side=side)
 
 
-@router.post("", response_model=OperationRead, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=OperationRead, status_code=status.HTTP_201_CREATED, responses=INVALID_OR_UNKNOWN)
 def create_operation(data: OperationCreate, session: SessionDep, request: Request, response: Response) -> Operation:
     """Record an operation. The `Location` header of the answer is its URL."""
     operation = service.create_operation(session, data)

@@ -1,10 +1,10 @@
-"""What the API does with operations, in terms of the database."""
+"""What the API does with operations, in terms of the database. Like every service, it flushes, never commits."""
 
 from sqlmodel import Session, select
 
 from ..accounts.models import Account
 from ..pagination import Page, PageParams, paginate
-from .exceptions import OperationNotFound, unknown_account
+from .exceptions import OperationNotFound, UnknownAccount
 from .models import Operation
 from .schemas import OperationCreate, OperationUpdate, Side
 
@@ -30,11 +30,10 @@ def get_operation(session: Session, operation_id: int) -> Operation:
 
 def create_operation(session: Session, data: OperationCreate) -> Operation:
     if session.get(Account, data.account_id) is None:
-        raise unknown_account(data.account_id)
+        raise UnknownAccount(data.account_id)
     operation = Operation.model_validate(data)
     session.add(operation)
-    session.commit()
-    session.refresh(operation)
+    session.flush()
     return operation
 
 
@@ -42,12 +41,10 @@ def update_operation(session: Session, operation_id: int, changes: OperationUpda
     """Change only the fields the client sent."""
     operation = get_operation(session, operation_id)
     operation.sqlmodel_update(changes.model_dump(exclude_unset=True))
-    session.add(operation)
-    session.commit()
-    session.refresh(operation)
+    session.flush()
     return operation
 
 
 def delete_operation(session: Session, operation_id: int) -> None:
     session.delete(get_operation(session, operation_id))
-    session.commit()
+    session.flush()

@@ -1,8 +1,8 @@
 """What can go wrong with an operation, in the domain's words."""
 
-from fastapi.exceptions import RequestValidationError
+from fastapi import status
 
-from ..exceptions import NotFound
+from ..exceptions import DomainError, NotFound
 
 
 class OperationNotFound(NotFound):
@@ -10,15 +10,10 @@ class OperationNotFound(NotFound):
         super().__init__(f"Operation {operation_id} not found")
 
 
-def unknown_account(account_id: int) -> RequestValidationError:
-    """An operation for an account that does not exist is invalid input: a 422 that points at the field."""
-    return RequestValidationError(
-        [
-            {
-                "type": "unknown_account",
-                "loc": ("body", "account_id"),
-                "msg": f"Account {account_id} does not exist",
-                "input": account_id,
-            }
-        ]
-    )
+class UnknownAccount(DomainError):
+    """An operation for an account that does not exist: the body is invalid (422), the path is fine."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__(f"Account {account_id} does not exist")

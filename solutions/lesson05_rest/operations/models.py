@@ -10,7 +10,7 @@ from ..database import TableModel
 
 class Operation(TableModel, table=True):
     __tablename__ = "operations"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy reads it; nobody changes it
 
     id: int | None = Field(default=None, primary_key=True)
     # An account with operations cannot be deleted: the database refuses (RESTRICT).

@@ -1,0 +1,50 @@
+"""A learner's tests, judged: they pass on the course's app and fail on a planted bug, as pytest reports it."""
+
+from pathlib import Path
+
+import pytest
+
+from course.harness import shared_directory
+from course.layout import find_lesson
+from course.learner_tests import labs_with_tests, run_tests
+from course.strength import variants_of
+
+LEARNER_TEST = """
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from labs.lesson01_endpoints.app import create_app
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_a_missing_user_is_404():
+    app = create_app()
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/users/999")).status_code == 404
+"""
+
+
+@pytest.mark.timeout(120)
+def test_tests_that_pass_on_the_app_catch_a_planted_bug(tmp_path: Path) -> None:
+    lesson = find_lesson("1")
+    tests = tmp_path / "learner" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "__init__.py").touch()
+    (tests / "test_users.py").write_text(LEARNER_TEST)
+    bug = next(v for v in variants_of(lesson) if v.name == "1.1-no-404")
+    with shared_directory() as results:
+        reference = run_tests(lesson, labs_with_tests(lesson, tests, tmp_path / "ref"), results, "reference")
+        planted = run_tests(lesson, labs_with_tests(lesson, tests, tmp_path / "bug", bug.patch), results, "bug")
+        (tests / "test_users.py").write_text("def test_nothing():\n    pass\n")
+        vacuous = run_tests(lesson, labs_with_tests(lesson, tests, tmp_path / "vac", bug.patch), results, "vacuous")
+    assert reference.all_passed and (reference.tests, reference.failed) == (1, 0), reference.output
+    assert planted.caught and planted.failed == 1, planted.output
+    assert vacuous.all_passed and not vacuous.caught, "a test that asserts nothing notices no bug"
