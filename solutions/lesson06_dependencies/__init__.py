@@ -1,0 +1,1 @@
+"""Lesson 06: a small shop API whose customers and orders are guarded, metered and mailed through dependencies."""
