@@ -1,0 +1,41 @@
+"""The engine, and tables that every app instance starts afresh."""
+
+from typing import Any
+
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel, create_engine
+
+
+class TableModel(SQLModel, registry=registry()):
+    """The base of this app's tables.
+
+    A registry of its own gives these tables their own metadata: the app creates and drops
+    exactly its tables, and a fresh import of the lab defines them anew instead of clashing.
+    """
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url``: one per app, shared by its requests, its background tasks and its monitor.
+
+    SQLite needs two adjustments to behave like PostgreSQL here: its connections may be used
+    by the threads FastAPI runs ``def`` routes and background tasks in, and it enforces foreign
+    keys only when asked to, on every connection.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _enforce_foreign_keys)
+    return engine
+
+
+def _enforce_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def reset_database(engine: Engine) -> None:
+    """Drop and create this app's tables: every app instance starts with no reports."""
+    TableModel.metadata.drop_all(engine)
+    TableModel.metadata.create_all(engine)
