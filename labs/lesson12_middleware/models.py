@@ -1,0 +1,27 @@
+"""The tables: traders (who may sign in) and the desk's operations."""
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field
+
+from .database import TableModel
+
+
+class Trader(TableModel, table=True):
+    __tablename__ = "traders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=100)
+    hashed_password: str = Field(max_length=255)
+
+
+class Operation(TableModel, table=True):
+    __tablename__ = "operations"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_operations_quantity_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    symbol: str = Field(max_length=5)
+    side: str = Field(max_length=4)
+    quantity: int
+    # Money is counted in cents: whole numbers, exact in every database.
+    price_cents: int
