@@ -1,0 +1,1 @@
+"""Lesson 15: a task tracker in layers: a service layer, repositories behind one interface, a unit of work."""
