@@ -1,0 +1,1 @@
+"""Lesson 16: a storefront API made ready for production."""
