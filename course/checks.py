@@ -17,12 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .advice import merge
 from .config import ROOT_ENV, get_settings
 from .layout import EXERCISE_ID, Exercise, find_exercise, find_lesson, lessons
 from .tree import implementation_tree
+
+if TYPE_CHECKING:
+    from .check_forks import CheckForks
 
 OUTPUT_TAIL = 1500
 PROGRESS_POLL = 0.1
@@ -81,13 +84,13 @@ def select(selectors: Iterable[str]) -> tuple[Exercise, ...]:
     return tuple(sorted(chosen.values(), key=lambda exercise: exercise.sort_key))
 
 
-def _pytest_command(exercises: Sequence[Exercise], report: Path, timeout: float) -> list[str]:
+def _pytest_arguments(exercises: Sequence[Exercise], report: Path, timeout: float) -> list[str]:
     chosen = {exercise.lesson for exercise in exercises}
     modules = sorted(lesson.check_module for lesson in chosen)
     whole = {exercise.id for exercise in exercises} == {
         exercise.id for lesson in chosen for exercise in lesson.exercises
     }
-    command = [sys.executable, "-m", "pytest", "-q", "--no-header", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout"]
+    command = ["-q", "--no-header", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout"]
     # Learner code's warnings are advice, not errors (the suite's filterwarnings = error is for the machinery).
     command += ["-W", LEARNER_WARNINGS]
     # The check's own timeout cancels cleanly; pytest-timeout is the backstop for a blocked loop.
@@ -98,6 +101,37 @@ def _pytest_command(exercises: Sequence[Exercise], report: Path, timeout: float)
     return command
 
 
+class Running(Protocol):
+    """pytest running the checks: a fresh subprocess, or a child of a check fork server."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> tuple[int, str]: ...  # exit code, output
+
+    def kill(self) -> None: ...
+
+
+class _Subprocess:
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self._child = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        # Read all it says, so that it never blocks on a full pipe.
+        self._reader = self._pool.submit(self._child.communicate)
+        self._pool.shutdown(wait=False)
+
+    def done(self) -> bool:
+        return self._reader.done()
+
+    def result(self) -> tuple[int, str]:
+        return self._child.returncode, self._reader.result()[0]
+
+    def kill(self) -> None:
+        self._child.kill()
+        self._reader.result()
+
+
 def run_checks(
     selectors: Iterable[str] = (),
     *,
@@ -105,10 +139,12 @@ def run_checks(
     timeout: float | None = None,
     env: dict[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    forks: CheckForks | None = None,
 ) -> CheckRun:
     """Run the checks of the selected exercises against ``impl`` in a subprocess.
 
     ``progress(done, expected)`` hears how many checks have finished, as the report grows.
+    With ``forks``, the subprocess is forked from that warm server instead of started afresh.
     """
     exercises = select(selectors)
     per_check = timeout or get_settings().check_timeout
@@ -121,27 +157,20 @@ def run_checks(
         report = Path(scratch) / "report.json"
         child_env = {**os.environ, **(env or {}), ROOT_ENV: str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         limit = per_check * (expected + 1) + 30
-        with (
-            subprocess.Popen(
-                _pytest_command(exercises, report, per_check),
-                cwd=root,
-                env=child_env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            ) as child,
-            ThreadPoolExecutor(max_workers=1) as pool,
-        ):
-            reader = pool.submit(child.communicate)  # read all it says, so that it never blocks on a full pipe
-            while not reader.done() and time.perf_counter() - started < limit:
-                if progress is not None:
-                    progress(len(_read_report(report)), expected)
-                time.sleep(PROGRESS_POLL)
-            if reader.done():
-                run.returncode, output = child.returncode, reader.result()[0]
-            else:
-                child.kill()
-                run.returncode, output = -1, f"the checks did not finish within {limit:.0f} s"
+        arguments = _pytest_arguments(exercises, report, per_check)
+        if forks is None:
+            pytest_run: Running = _Subprocess([sys.executable, "-m", "pytest", *arguments], root, child_env)
+        else:
+            pytest_run = forks.start(arguments, root, child_env, Path(scratch) / "output.txt")
+        while not pytest_run.done() and time.perf_counter() - started < limit:
+            if progress is not None:
+                progress(len(_read_report(report)), expected)
+            time.sleep(PROGRESS_POLL)
+        if pytest_run.done():
+            run.returncode, output = pytest_run.result()
+        else:
+            pytest_run.kill()
+            run.returncode, output = -1, f"the checks did not finish within {limit:.0f} s"
         run.results = _read_report(report)
     run.duration = time.perf_counter() - started
     _account_for_missing(run, output)

@@ -34,6 +34,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from .check_forks import CheckForks
 from .config import FAR_TIME_ZONE
 from .layout import Lesson, checkout_root, find_lesson, lessons
 from .patches import IGNORED, PatchError, apply
@@ -189,10 +190,12 @@ def _reference_variants(lesson: Lesson) -> list[Variant]:
     ]
 
 
-def _self_check(labs: Path, lesson: Lesson, timeout: float | None, tz: str) -> tuple[Verdicts, dict[str, str]]:
+def _self_check(
+    labs: Path, lesson: Lesson, timeout: float | None, tz: str, forks: CheckForks
+) -> tuple[Verdicts, dict[str, str]]:
     from .checks import run_checks
 
-    run = run_checks([lesson.package], impl=labs, timeout=timeout, env={"TZ": tz})
+    run = run_checks([lesson.package], impl=labs, timeout=timeout, env={"TZ": tz}, forks=forks)
     return {r.name: r.passed for r in run.results}, {r.name: r.message for r in run.results if not r.passed}
 
 
@@ -233,10 +236,11 @@ def measure_lesson(
                 results[variant.label].error = str(exc)
 
         def self_check(label: str) -> None:
-            results[label].checked, results[label].messages = _self_check(builds[label], lesson, timeout, tz)
+            results[label].checked, results[label].messages = _self_check(builds[label], lesson, timeout, tz, forks)
             progress(f"checked {label}")
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # Each self-check is a fresh pytest process as `course check` starts, forked from a warm server.
+        with CheckForks() as forks, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             list(pool.map(self_check, builds))
         if builds:
             for label, verdicts in _grade(builds, lesson, jobs, timeout, tz).items():

@@ -69,9 +69,10 @@ def test_a_self_check_loads_no_grading_and_no_sandbox_code(tmp_path: Path) -> No
         f"    loaded = sorted(m for m in sys.modules if m.startswith(({GRADING!r}, {SANDBOXED!r})))\n"
         f"    open({str(tmp_path / 'loaded.txt')!r}, 'w').write('\\n'.join(loaded))\n"
     )
-    from course.checks import _pytest_command, select
+    from course.checks import _pytest_arguments, select
 
-    command = [*_pytest_command(select(["1.1"]), tmp_path / "report.json", 20.0), "-p", "import_probe"]
+    arguments = _pytest_arguments(select(["1.1"]), tmp_path / "report.json", 20.0)
+    command = [sys.executable, "-m", "pytest", *arguments, "-p", "import_probe"]
     env = {
         **os.environ,
         ROOT_ENV: str(checkout_root()),

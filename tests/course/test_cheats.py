@@ -270,12 +270,17 @@ def refused_submissions(tmp_path: Path) -> dict[str, Path]:
     return found
 
 
+HONEST_REVERTS = [None, f"{L01}/users.py", f"{L01}/trades.py", f"{L03}/service.py", f"{L04}/service.py"]
+
+
 def honest_class(tmp_path: Path) -> list[Path]:
-    """Twenty honest learners: the solutions, with one exercise or another still the starter's."""
-    reverts = [None, f"{L01}/users.py", f"{L01}/trades.py", f"{L03}/service.py", f"{L04}/service.py"]
+    """Twenty honest learners: the solutions, with one exercise or another still the starter's.
+
+    Learner ``honest-NN`` is a copy of ``honest-0K`` for K = NN modulo the number of kinds.
+    """
     honest = []
     for index in range(20):
-        reverted = reverts[index % len(reverts)]
+        reverted = HONEST_REVERTS[index % len(HONEST_REVERTS)]
         files = {reverted: (ROOT / reverted).read_text()} if reverted and (ROOT / reverted).exists() else {}
         honest.append(submission(tmp_path / "honest", f"honest-{index:02d}", "solutions", files))
     return honest
@@ -283,6 +288,11 @@ def honest_class(tmp_path: Path) -> list[Path]:
 
 def verdicts(outcomes) -> dict[tuple[str, str, str], str]:
     return {(o.learner, o.exercise, o.check): o.status for o in outcomes}
+
+
+def original_of(learner: str) -> str:
+    """The first honest learner with the same work as ``learner``."""
+    return f"honest-{int(learner.removeprefix('honest-')) % len(HONEST_REVERTS):02d}"
 
 
 def sandbox_files(place: Path, since: float) -> list[str]:
@@ -340,7 +350,8 @@ def test_the_battery_earns_nothing_leaks_nothing_leaves_nothing_and_costs_nobody
     honest = honest_class(tmp_path)
     # 6 s a check: an honest check of lesson 04 runs Alembic commands, which a loaded 2-core machine slows.
     options = GradeOptions(lessons=LESSONS, hidden=hidden, check_timeout=6, submission_timeout=120, jobs=2)
-    alone = verdicts(grade_all(honest, options).outcomes)
+    # Each kind of honest work graded alone: what every copy of it must score among the cheats.
+    alone = verdicts(grade_all(honest[: len(HONEST_REVERTS)], options).outcomes)
     hostile = [
         submission(tmp_path / "cheats", name, "solutions" if name in ON_SOLUTIONS else "labs", files, only_touched=True)
         for name, files in cheats(*root_only).items()
@@ -352,9 +363,14 @@ def test_the_battery_earns_nothing_leaks_nothing_leaves_nothing_and_costs_nobody
     elapsed = time.monotonic() - started
 
     mixed = verdicts(graded.outcomes)
-    assert {key: value for key, value in mixed.items() if key[0].startswith("honest")} == alone, (
-        "a cheat cost an honest learner"
-    )
+    honest_mixed = {key: value for key, value in mixed.items() if key[0].startswith("honest")}
+    expected = {
+        (learner.name, *check): status
+        for learner in honest
+        for (original, *check), status in alone.items()
+        if original == original_of(learner.name)
+    }
+    assert honest_mixed == expected, "a cheat cost an honest learner"
     earned: dict[str, int] = defaultdict(int)
     for outcome in graded.outcomes:
         earned[outcome.learner] += outcome.earned

@@ -185,14 +185,17 @@ def test_a_check_that_hangs_its_worker_costs_only_that_lesson_of_that_submission
         "import time\n\nimport pytest\n\n\n@pytest.mark.exercise('1.1', points=1)\n"
         "def test_blocks_the_worker():\n    '''Blocks without yielding to the event loop.'''\n    time.sleep(120)\n"
     )
-    options = GradeOptions(lessons=["1", "2"], hidden=hidden, check_timeout=1, jobs=1)
+    # 3 s a check: short, so that the blocked worker is soon ended, yet long enough for the honest checks
+    # beside it on a loaded 2-core machine.
+    options = GradeOptions(lessons=["1", "2"], hidden=hidden, check_timeout=3, jobs=1)
     outcomes = grade_all([ROOT / "solutions"], options)
     blocked = [o for o in outcomes if o.hidden]
     others = [o for o in outcomes if not o.hidden]
     assert [(o.status, o.earned) for o in blocked] == [("error", 0)], blocked
     assert "stopped while grading" in blocked[0].message
     assert {o.lesson for o in others} == {"lesson01_endpoints", "lesson02_validation"}
-    assert all(o.status == "passed" for o in others), "the checks before it, or the next lesson, lost points"
+    lost = [(o.check, o.status, o.message[:200]) for o in others if o.status != "passed"]
+    assert not lost, f"the checks before it, or the next lesson, lost points: {lost}"
 
 
 def test_a_grade_worker_task_gives_what_local_grading_gives(tmp_path: Path) -> None:

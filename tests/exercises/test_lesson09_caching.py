@@ -388,8 +388,8 @@ async def test_the_global_limit_answers_429_with_retry_after(lab: LabFactory) ->
 @pytest.mark.exercise("9.4", points=1)
 async def test_the_limit_lifts_when_its_window_ends(lab: LabFactory) -> None:
     """With TRADING_RATE_LIMIT=2 and TRADING_RATE_LIMIT_WINDOW_SECONDS=1: 2 requests → 200, the 3rd → 429 with
-    `Retry-After: 1`, and so is a request 0.6 s later; 1.2 s after the first, the window has ended → 200. (bob's
-    one request before them counts against his own limit, not alice's.)"""
+    `Retry-After: 1`, and so is a request 0.6 s later; 1.2 s after the first, the window has ended → 200. One request
+    of bob's before them counts against his own limit, not alice's."""
     env = {**FAST, "TRADING_RATE_LIMIT": "2", "TRADING_RATE_LIMIT_WINDOW_SECONDS": "1"}
     async with lab(env=env) as client:
         # bob's request opens the app's connections, so alice's window starts close to when her first is sent.

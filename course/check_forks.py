@@ -1,0 +1,243 @@
+"""A warm process that forks one pytest run of the checks per request.
+
+``course check`` starts a fresh ``python -m pytest`` for every run, and so pays for
+importing pytest, FastAPI, SQLAlchemy and the rest each time: more than a CPU-second.
+Check strength runs the checks of some 400 implementations, so it asks this server
+instead, which imports those libraries once and forks a child per run. To the checks a
+child is a fresh pytest process: its own working directory, environment, time zone,
+process group and output file, and no module of the course imported before it starts.
+
+The protocol is one JSON object per line: on stdin ``{"id", "argv", "cwd", "env",
+"output"}`` starts a run and ``{"kill": id}`` stops one; on stdout ``{"id", "code"}``
+says that a run has ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+# Imported once by the server, so that no child pays for them. Nothing of the course:
+# its modules read the environment, which only the child knows.
+WARM_MODULES = (
+    "pytest",
+    "pytest_timeout",
+    "anyio",
+    "anyio.pytest_plugin",
+    "httpx",
+    "asgi_lifespan",
+    "fastapi",
+    "fastapi.security",
+    "pydantic",
+    "pydantic_settings",
+    "sqlalchemy",
+    "sqlmodel",
+    "redis.asyncio",
+    "fakeredis",
+    "celery",
+    "jwt",
+    "pwdlib",
+    "jinja2",
+)
+POLL = 0.05
+KILL_GRACE = 5.0
+
+
+# --- the server ----------------------------------------------------------------------------------------
+
+
+def _warm() -> None:
+    for name in WARM_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def _run_child(request: dict[str, Any]) -> NoReturn:
+    """In the forked child: become a fresh pytest process as the request describes, run, and exit."""
+    code = 3
+    try:
+        os.setpgid(0, 0)  # a group of its own, so that a kill reaches whatever the checks started
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # only stdin, stdout and stderr, as a new process has
+        output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        nothing = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(nothing, 0)
+        os.close(nothing)
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", line_buffering=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        time.tzset()
+        sys.path[0] = request["cwd"]  # as `python -m pytest` run there would have it
+        import pytest
+
+        code = int(pytest.main(list(request["argv"])))
+    except BaseException:  # whatever happens, the parent hears an exit code
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    os._exit(code)
+
+
+def serve(requests: IO[bytes], replies: IO[str]) -> None:
+    """Fork a child per request until ``requests`` closes and every child has ended."""
+    children: dict[int, int] = {}  # pid → request id
+    pending = b""
+    reading = True
+    while reading or children:
+        ready, _, _ = select.select([requests] if reading else [], [], [], POLL)
+        if ready:
+            chunk = os.read(requests.fileno(), 65536)
+            if not chunk:
+                reading = False
+                for pid in children:  # the client is gone: nobody will read these results
+                    _kill_group(pid)
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                request = json.loads(line)
+                if "kill" in request:
+                    for pid, number in children.items():
+                        if number == request["kill"]:
+                            _kill_group(pid)
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    _run_child(request)
+                children[pid] = request["id"]
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            if pid in children:
+                number = children.pop(pid)
+                replies.write(json.dumps({"id": number, "code": os.waitstatus_to_exitcode(status)}) + "\n")
+                replies.flush()
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # stray prints from the warm imports must not garble the replies
+    _warm()
+    replies.write(json.dumps({"ready": True}) + "\n")
+    replies.flush()
+    serve(sys.stdin.buffer, replies)
+
+
+# --- the client ----------------------------------------------------------------------------------------
+
+
+class ForkedRun:
+    """A run of pytest in a child of the server: ``done()``, ``result()`` and ``kill()``."""
+
+    def __init__(self, forks: CheckForks, number: int, output: Path) -> None:
+        self._forks, self.number, self.output = forks, number, output
+        self.ended: Future[int] = Future()
+
+    def done(self) -> bool:
+        return self.ended.done()
+
+    def result(self) -> tuple[int, str]:
+        code = self.ended.result()
+        try:
+            return code, self.output.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return code, ""
+
+    def kill(self) -> None:
+        self._forks.send({"kill": self.number})
+        try:
+            self.ended.result(timeout=KILL_GRACE)
+        except TimeoutError:
+            self.ended.set_result(-9)
+
+
+class CheckForks:
+    """The client of a server started for this object: ``start(argv, cwd, env, output)`` runs pytest."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "course.check_forks"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
+        self._lock = threading.Lock()
+        self._runs: dict[int, ForkedRun] = {}
+        self._numbers = iter(range(1, sys.maxsize))
+        if json.loads(self._stdout.readline() or "{}").get("ready") is not True:
+            raise RuntimeError("the check fork server did not start")
+        self._reader = threading.Thread(target=self._read, name="check-forks", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self._stdout:
+            reply = json.loads(line)
+            with self._lock:
+                run = self._runs.pop(reply["id"], None)
+            if run is not None and not run.ended.done():
+                run.ended.set_result(int(reply["code"]))
+        with self._lock:  # the server is gone: no run will end by itself any more
+            orphans, self._runs = list(self._runs.values()), {}
+        for run in orphans:
+            if not run.ended.done():
+                run.ended.set_result(-1)
+
+    def send(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            self._stdin.write(json.dumps(message) + "\n")
+            self._stdin.flush()
+
+    def start(self, argv: list[str], cwd: Path, env: dict[str, str], output: Path) -> ForkedRun:
+        with self._lock:
+            run = ForkedRun(self, next(self._numbers), output)
+            self._runs[run.number] = run
+        self.send({"id": run.number, "argv": argv, "cwd": str(cwd), "env": env, "output": str(output)})
+        return run
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._stdin.close()
+            try:
+                self._process.wait(timeout=KILL_GRACE)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        self._reader.join(timeout=KILL_GRACE)
+        self._stdout.close()
+
+    def __enter__(self) -> CheckForks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    main()

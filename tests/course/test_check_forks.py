@@ -1,0 +1,92 @@
+"""The check fork server: each child is a fresh pytest process as far as the checks can tell."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from course.check_forks import CheckForks
+from course.checks import run_checks
+from course.layout import checkout_root
+
+PROBE = """
+import json, os, sys, time
+
+def test_probe():
+    seen = {
+        "cwd": os.getcwd(),
+        "marker": os.environ.get("FORK_PROBE"),
+        "leaked": os.environ.get("FORK_PROBE_PARENT"),
+        "zone": time.strftime("%z", time.localtime(1_700_000_000)),
+        "course_modules": sorted(name for name in sys.modules if name.split(".")[0] == "course"),
+        "pgid_is_own": os.getpgid(0) == os.getpid(),
+    }
+    with open(os.environ["FORK_PROBE_OUT"], "w") as out:
+        json.dump(seen, out)
+    print("probe ran")
+"""
+
+HANG = """
+import time
+
+def test_hangs():
+    time.sleep(600)
+"""
+
+
+@pytest.fixture(scope="module")
+def forks() -> Iterator[CheckForks]:
+    with CheckForks() as server:
+        yield server
+
+
+def test_a_child_has_the_requests_directory_environment_and_time_zone(forks: CheckForks, tmp_path: Path) -> None:
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    seen_file = tmp_path / "seen.json"
+    env = {"PATH": os.environ["PATH"], "FORK_PROBE": "yes", "FORK_PROBE_OUT": str(seen_file), "TZ": "Asia/Kathmandu"}
+    run = forks.start(["-q", "-p", "no:cacheprovider", "test_probe.py"], tmp_path, env, tmp_path / "out.txt")
+    deadline = time.monotonic() + 60
+    while not run.done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    code, output = run.result()
+    assert code == 0, output
+    assert "1 passed" in output and "probe ran" not in output  # pytest captured the test's print
+    seen = json.loads(seen_file.read_text())
+    assert seen["cwd"] == str(tmp_path)
+    assert seen["marker"] == "yes" and seen["leaked"] is None
+    assert seen["zone"] == "+0545", "the child must take the request's TZ, not the server's"
+    assert seen["course_modules"] == ["course"], "no module of the course may be imported before the child starts"
+    assert seen["pgid_is_own"]
+
+
+def test_a_failing_run_reports_its_exit_code(forks: CheckForks, tmp_path: Path) -> None:
+    (tmp_path / "test_fails.py").write_text("def test_fails():\n    assert 1 == 2\n")
+    run = forks.start(["-q", "-p", "no:cacheprovider"], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt")
+    run.ended.result(timeout=60)
+    code, output = run.result()
+    assert code == 1 and "1 failed" in output
+
+
+def test_a_killed_run_ends_at_once(forks: CheckForks, tmp_path: Path) -> None:
+    (tmp_path / "test_hang.py").write_text(HANG)
+    run = forks.start(["-q", "-p", "no:cacheprovider"], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt")
+    time.sleep(1.0)
+    assert not run.done()
+    started = time.monotonic()
+    run.kill()
+    assert run.done() and time.monotonic() - started < 5
+    assert run.result()[0] == -9
+
+
+def test_forked_checks_give_the_verdicts_of_a_fresh_process(forks: CheckForks) -> None:
+    for impl in (checkout_root() / "solutions", checkout_root() / "labs"):
+        fresh = run_checks(["1.1", "1.2"], impl=impl)
+        forked = run_checks(["1.1", "1.2"], impl=impl, forks=forks)
+        assert [(r.name, r.outcome) for r in forked.results] == [(r.name, r.outcome) for r in fresh.results]
+        assert forked.returncode == fresh.returncode
+    assert forked.results and not forked.passed  # the starter fails, so the comparison can tell
