@@ -221,6 +221,10 @@ class CheckForks:
         self.send({"id": run.number, "argv": argv, "cwd": str(cwd), "env": env, "output": str(output)})
         return run
 
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
     def close(self) -> None:
         if self._process.poll() is None:
             self._stdin.close()

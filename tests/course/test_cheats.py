@@ -339,6 +339,7 @@ def root_only(tmp_path: Path) -> tuple[Path, Path, Path]:
     return secret_db, target, private / "created-by-cheat"
 
 
+@pytest.mark.long
 def test_the_battery_earns_nothing_leaks_nothing_leaves_nothing_and_costs_nobody_a_point(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root_only: tuple[Path, Path, Path]
 ) -> None:

@@ -71,6 +71,7 @@ def test_solutions_score_full_starter_zero_and_a_reverted_exercise_loses_exactly
 SAME_VERDICT_LESSONS = ["1", "13"]
 
 
+@pytest.mark.long
 def test_grading_gives_the_same_verdicts_as_the_in_process_self_check() -> None:
     graded = grade_all([ROOT / "solutions", ROOT / "labs"], GradeOptions(lessons=SAME_VERDICT_LESSONS))
     by_socket = {(o.learner, o.exercise, o.check): o.status == "passed" for o in graded}
@@ -105,6 +106,7 @@ async def test_knows_the_secret_answer(client):
 '''
 
 
+@pytest.mark.long
 def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: Path) -> None:
     import signal
     import sys

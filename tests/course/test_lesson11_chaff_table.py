@@ -145,6 +145,7 @@ def caught_by(tests: Path, scratch: Path) -> dict[str, bool | None]:
 
 @pytest.mark.embedded_only
 @pytest.mark.timeout(900)
+@pytest.mark.long
 def test_which_suites_catch_which_chaffs(tmp_path: Path) -> None:
     suites = {
         "reference": reference_tests(tmp_path / "reference"),
