@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .advice import merge
 from .config import ROOT_ENV, get_settings
+from .hidden import HiddenChecksError, HiddenCount
+from .hidden import load as load_hidden
 from .layout import EXERCISE_ID, Exercise, find_exercise, find_lesson, lessons
 from .tree import implementation_tree
 
@@ -211,8 +213,12 @@ def _account_for_missing(run: CheckRun, output: str) -> None:
     run.results.sort(key=lambda result: order.get((result.exercise, result.name), len(order)))
 
 
-def render(run: CheckRun, console: Any = None) -> None:
-    """A table of checks, then each failure's requirement and message."""
+def render(run: CheckRun, console: Any = None, *, hidden_file: Path | None = None) -> None:
+    """A table of checks, then each failure's requirement and message.
+
+    When ``hidden-checks.json`` (``course.hidden``) says the grader runs hidden checks on the selected
+    exercises, it says so, and the points line counts only the checks that ran here.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -233,6 +239,44 @@ def render(run: CheckRun, console: Any = None) -> None:
         console.print("[bold]Advice[/] (it does not change your score):")
         for line in said:
             console.print(f"  • {line}", markup=False, highlight=False)
+    hidden = _hidden_checks(run, console, hidden_file)
     earned, total = run.score
     style = "green" if run.passed else "red"
-    console.print(f"[{style}]{earned}/{total} points[/] in {run.duration:.1f} s")
+    if not hidden:
+        console.print(f"[{style}]{earned}/{total} points[/] in {run.duration:.1f} s")
+        return
+    more = sum(count.points for count in hidden.values())
+    console.print(
+        f"[{style}]{earned}/{total} points from the checks you can run here[/] "
+        f"(the grader also runs hidden checks worth {more} more) in {run.duration:.1f} s"
+    )
+
+
+def _hidden_checks(run: CheckRun, console: Any, path: Path | None) -> dict[str, HiddenCount]:
+    """Say which selected exercises also have hidden checks, and return them; a bad file is a warning."""
+    from rich.markup import escape
+
+    try:
+        known = load_hidden(path)
+    except HiddenChecksError as exc:
+        console.print(f"[yellow]Warning:[/] {escape(str(exc))}. Hidden checks it would have mentioned are not shown.")
+        return {}
+    hidden = {exercise.id: known[exercise.id] for exercise in run.exercises if exercise.id in known}
+    words = {
+        exercise: f"{_many(count.checks, 'hidden check')} ({_many(count.points, 'point')})"
+        for exercise, count in hidden.items()
+    }
+    graded_apart = "that only the grader runs; your local result is not your grade."
+    if len(hidden) == 1:
+        [(exercise, said)] = words.items()
+        subject = "This exercise" if len(run.exercises) == 1 else f"Exercise {exercise}"
+        console.print(f"[yellow]{subject} also has {said} {graded_apart}[/]")
+    elif hidden:
+        console.print(f"[yellow]These exercises also have hidden checks {graded_apart}[/]")
+        for exercise, said in words.items():
+            console.print(f"  • {exercise}: {said}")
+    return hidden
+
+
+def _many(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
