@@ -21,9 +21,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import astuple, dataclass, fields
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..advice import merge
+
+if TYPE_CHECKING:  # similarity.py renders with this module's helpers; only its type is needed here
+    from .similarity import SimilarityReport
 
 STATUSES = ("passed", "failed", "error", "timeout", "skipped")
 HIDDEN_FALLBACK = "Hidden check"
@@ -185,11 +188,17 @@ class OutputDir:
 
 
 def write_reports(
-    outcomes: Sequence[CheckOutcome], out: Path, *, message_limit: int = 500, notes: Sequence[str] = ()
+    outcomes: Sequence[CheckOutcome],
+    out: Path,
+    *,
+    message_limit: int = 500,
+    notes: Sequence[str] = (),
+    similarity: SimilarityReport | None = None,
 ) -> None:
     """Write gradebook.csv, results.json, feedback/<learner>.html and report.html into ``out``.
 
     ``notes`` say what the sandbox could not do on this machine; the class report shows them.
+    ``similarity`` adds similarity/ and a section of the class report only: no score, no feedback page.
     """
     outcomes = sorted(outcomes, key=_order)
     rows = exercise_rows(outcomes)
@@ -217,7 +226,9 @@ def write_reports(
             page = feedback_page(learner, total, [row for row in rows if row.learner == learner], mine, message_limit)
             target.write(feedback_filename(learner), page, feedback)
         os.close(feedback)
-        target.write("report.html", class_report(rows, totals, notes))
+        if similarity is not None:
+            similarity.write(target)
+        target.write("report.html", class_report(rows, totals, notes, similarity))
     finally:
         target.close()
 
@@ -351,8 +362,14 @@ def bar_chart(label: str, bars: Sequence[tuple[str, float]], *, top: float, unit
     )
 
 
-def class_report(rows: Sequence[ExerciseRow], totals: dict[str, tuple[int, int]], notes: Sequence[str] = ()) -> str:
-    """The class view: summary, score histogram per exercise, pass rates, hardest exercises, learners."""
+def class_report(
+    rows: Sequence[ExerciseRow],
+    totals: dict[str, tuple[int, int]],
+    notes: Sequence[str] = (),
+    similarity: SimilarityReport | None = None,
+) -> str:
+    """The class view: summary, score histogram per exercise, pass rates, hardest exercises, learners,
+    and similar submissions when asked."""
     scores = [points for points, _ in totals.values()]
     summary = f"mean total {statistics.mean(scores):.1f}, median {statistics.median(scores):g}" if scores else ""
     by_exercise: dict[tuple[str, str], list[ExerciseRow]] = defaultdict(list)
@@ -390,4 +407,6 @@ def class_report(rows: Sequence[ExerciseRow], totals: dict[str, tuple[int, int]]
         "<h2>Learners</h2>",
         _table(["Learner", "Total"], learner_rows, numeric=[1]),
     ]
+    if similarity is not None:
+        body.append(similarity.section())
     return _page("Class report", "\n".join(body))
