@@ -3,7 +3,9 @@
 - sandbox overhead per app start: a lab host from the zygote (fork, jail, import the
   lab), and a fresh app (factory and lifespan) from that host's runner;
 - seconds per submission for all lessons at -j 1 and -j 2 (copies of the solutions);
-- the time to grade 50 copies of the solutions at -j 2.
+- the time to grade 50 copies of the solutions at -j 2;
+- with ``--cache``: re-grading 50 submissions of lessons 01-05 after 5 learners changed one
+  lesson each, against the full grade, and what one cache hit costs (``course grade --cache``).
 
 Targets (from the grading issue): ≤ 0.6 s per lesson per submission; one full
 submission ≤ 3 s at -j 2; 50 submissions ≤ 90 s on a 2-core machine.
@@ -24,6 +26,7 @@ from rich.table import Table
 
 from course.config import SandboxLimits
 from course.grading.batch import GradeOptions, grade_all
+from course.grading.cache import GradeCache, lesson_context
 from course.grading.sandbox_client import ZygoteProcess
 from course.grading.sandboxed_labs import SandboxedLabs
 from course.layout import checkout_root, lessons
@@ -60,13 +63,8 @@ def sandbox_start(runs: int) -> tuple[float, float]:
 
 
 def grade_copies(count: int, jobs: int) -> float:
-    paths = [checkout_root() / "solutions"] * count
     with tempfile.TemporaryDirectory() as scratch:
-        copies = []
-        for index, path in enumerate(paths):  # distinct names: a submission per learner
-            copy = Path(scratch) / f"learner{index:03d}"
-            shutil.copytree(path, copy / "labs", ignore=shutil.ignore_patterns("__pycache__"))
-            copies.append(copy)
+        copies = copies_of_solutions(Path(scratch), count)
         started = time.perf_counter()
         outcomes = grade_all(copies, GradeOptions(jobs=jobs)).outcomes
         elapsed = time.perf_counter() - started
@@ -76,11 +74,61 @@ def grade_copies(count: int, jobs: int) -> float:
     return elapsed
 
 
+def copies_of_solutions(scratch: Path, count: int) -> list[Path]:
+    copies = []
+    for index in range(count):  # distinct names: a submission per learner
+        copy = scratch / f"learner{index:03d}"
+        shutil.copytree(checkout_root() / "solutions", copy / "labs", ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(copy)
+    return copies
+
+
+def regrade_with_cache(count: int, changed: int, lesson_numbers: list[str]) -> dict[str, float]:
+    """A full grade into a cold cache, then a re-grade after ``changed`` learners each changed one lesson."""
+    chosen = [lesson for lesson in lessons() if str(lesson.number) in lesson_numbers]
+    with tempfile.TemporaryDirectory() as scratch:
+        copies = copies_of_solutions(Path(scratch), count)
+        options = GradeOptions(lessons=lesson_numbers, jobs=2, cache=Path(scratch) / "cache")
+        started = time.perf_counter()
+        cold = grade_all(copies, options)
+        full = time.perf_counter() - started
+        for index in range(changed):  # a comment added: new content, the same verdicts
+            package = copies[index] / "labs" / chosen[index % len(chosen)].package
+            (package / "__init__.py").write_text((package / "__init__.py").read_text() + "# resubmitted\n")
+        started = time.perf_counter()
+        warm = grade_all(copies, options)
+        regrade = time.perf_counter() - started
+        if warm.graded_jobs != changed or [o.status for o in warm.outcomes] != [o.status for o in cold.outcomes]:
+            raise SystemExit(f"the re-grade graded {warm.graded_jobs} lessons, or changed a verdict")
+        cache = GradeCache(Path(scratch) / "cache")
+        contexts = {
+            lesson: lesson_context(lesson, list(lesson.exercises), [], options.verdict_options()) for lesson in chosen
+        }
+        started = time.perf_counter()
+        for copy in copies:
+            for lesson in chosen:
+                assert cache.get(cache.key(contexts[lesson], copy / "labs", lesson), copy.name) is not None
+        hit = (time.perf_counter() - started) / (count * len(chosen))
+    return {
+        f"seconds_full_grade_{count}_submissions_lessons_{'-'.join(lesson_numbers)}": round(full, 1),
+        f"seconds_regrade_after_{changed}_changed_lessons": round(regrade, 1),
+        "regrade_speed_up": round(full / regrade, 1),
+        "milliseconds_per_cache_hit (hash the lesson, read the entry)": round(hit * 1000, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--many", type=int, default=50, help="submissions in the batch test")
     parser.add_argument("--out", type=Path, default=checkout_root() / "artifacts" / "bench-grading.json")
+    parser.add_argument("--cache", action="store_true", help="only the incremental re-grade with --cache")
     args = parser.parse_args()
+    if args.cache:
+        show(
+            regrade_with_cache(args.many, min(5, args.many), ["1", "2", "3", "4", "5"]),
+            args.out.with_name("bench-grading-cache.json"),
+        )
+        return
     lesson_count = len(lessons())
     per_j1 = grade_copies(4, 1) / 4
     per_j2 = grade_copies(4, 2) / 4
@@ -97,14 +145,18 @@ def main() -> None:
         "seconds_one_submission_alone_j2 (with start-up)": round(one_j2, 3),
         f"seconds_for_{args.many}_submissions_j2": round(many, 1),
     }
+    show(results, args.out)
+
+
+def show(results: dict[str, float], out: Path) -> None:
     table = Table(title="grading")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in results.items():
         table.add_row(key, str(value))
     Console().print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -212,6 +212,40 @@ def submit(
     console.print(f"wrote {target}")
 
 
+@app.command()
+def collect(
+    homes: Annotated[str, typer.Argument(help="a quoted pattern of homes, e.g. '/home/*/fastapi-course-lab'")],
+    out: Annotated[Path, typer.Option("--out", help="empty, or an earlier collection: gets <learner>/labs/")],
+    strip: Annotated[str | None, typer.Option(help="prefix dropped from the home's name [default: jupyter-]")] = None,
+    max_mb: Annotated[int | None, typer.Option(min=1, help="per learner, MB [default: what grade accepts]")] = None,
+    max_file_mb: Annotated[int | None, typer.Option(min=1, help="per file, MB; larger files are skipped")] = None,
+) -> None:
+    """Gather every learner's labs/ from their home into OUT/<learner>/labs/, ready for `course grade`."""
+    from rich.text import Text
+
+    from .collect import FILE_BYTES, REPORT, STRIP, NothingMatched
+    from .collect import collect as run_collect
+    from .config import SubmissionLimits
+    from .grading.reports import OutputRefused
+
+    limits = SubmissionLimits() if max_mb is None else SubmissionLimits(unpacked_bytes=max_mb << 20)
+    file_bytes = FILE_BYTES if max_file_mb is None else max_file_mb << 20
+    try:
+        rows = run_collect(homes, out, limits=limits, file_bytes=file_bytes, strip=STRIP if strip is None else strip)
+    except (NothingMatched, OutputRefused) as refused:
+        console.print("[red]nothing collected:[/red]", Text(str(refused)))
+        raise typer.Exit(2) from None
+    table = Table(title=f"course collect → {out}")
+    for column in ("learner", "status", "files", "bytes", "skipped", "detail"):
+        table.add_column(column, justify="right" if column in ("files", "bytes", "skipped") else "left")
+    for row in rows:  # paths are the learners' own: shown as text, never as markup
+        cells = (row.learner, row.status, str(row.files), str(row.bytes), str(len(row.skipped)), row.detail)
+        table.add_row(*(Text(cell) for cell in cells))
+    console.print(table)
+    collected = sum(row.status == "collected" for row in rows)
+    console.print(f"collected {collected} of {len(rows)} home(s): {out / REPORT}")
+
+
 _LIMITS = SandboxLimits()
 
 
@@ -228,19 +262,34 @@ def grade(
     exercise: Annotated[list[str] | None, typer.Option(help="re-grade only this exercise (repeatable)")] = None,
     broker: Annotated[str | None, typer.Option(help="redis://... : grade on `course grade-node` processes")] = None,
     queue: Annotated[str, typer.Option(help="the broker queue the grading nodes listen on")] = GRADING_QUEUE,
+    cache: Annotated[
+        Path | None, typer.Option(help="grade only lessons whose files or checks changed since a run with this cache")
+    ] = None,
     cpu_seconds: Annotated[int, typer.Option(help="sandbox: CPU seconds per lab process")] = _LIMITS.cpu_seconds,
     memory_mb: Annotated[int, typer.Option(help="sandbox: memory per lab process, MB")] = _LIMITS.memory_bytes >> 20,
     processes: Annotated[int, typer.Option(help="sandbox: processes per learner")] = _LIMITS.processes,
     disk_mb: Annotated[int, typer.Option(help="sandbox: each writable tmpfs, and each file, MB")] = _LIMITS.tmpfs_bytes
     >> 20,
+    lms_map: Annotated[
+        Path | None, typer.Option(help="CSV learner,name,id,sis_user_id,sis_login_id,section: adds canvas/moodle.csv")
+    ] = None,
+    similarity: Annotated[bool, typer.Option(help="class report: pairs of learners whose code is alike")] = True,
+    similarity_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="least similarity reported")] = 0.8,
 ) -> None:
     """Grade a class: every submission in sandboxes, then gradebook.csv, results.json and feedback."""
+    from rich.markup import escape
     from rich.progress import Progress
 
     from .grading.batch import GradeOptions, GradingError, grade_all
+    from .grading.exports import LmsMapError, read_lms_map, write_exports
     from .grading.reports import OutputRefused, write_reports
     from .grading.submissions import submission_name
 
+    try:  # a bad map is found before an hour of grading, not after
+        identities = read_lms_map(lms_map) if lms_map else None
+    except LmsMapError as bad:
+        console.print(f"[red]--lms-map:[/red] {escape(str(bad))}")
+        raise typer.Exit(2) from None
     chosen = [path for path in submissions if not only or submission_name(path) in only]
     limits = SandboxLimits(
         cpu_seconds=cpu_seconds,
@@ -257,7 +306,11 @@ def grade(
         check_timeout=timeout,
         submission_timeout=submission_timeout,
         limits=limits,
+        cache=cache,
     )
+    if cache is not None and broker:
+        console.print("[red]--cache works with local grading only, not with --broker[/]")
+        raise typer.Exit(2)
     with Progress(console=console) as progress:
         task = progress.add_task("grading", total=len(chosen))
         advance = lambda name: progress.advance(task)  # noqa: E731 - a one-line callback
@@ -271,8 +324,15 @@ def grade(
         except GradingError as failure:  # the grader's own failure, not a learner's
             console.print(f"[red]grading failed:[/red] {failure}")
             raise typer.Exit(2) from failure
+    similar = None
+    if similarity:  # for the instructor's class view only: it changes no score
+        from .grading.similarity import class_similarity
+
+        similar = class_similarity(chosen, graded.outcomes, similarity_threshold)
     try:
-        write_reports(graded.outcomes, out, notes=graded.shortfalls)
+        write_reports(graded.outcomes, out, notes=graded.shortfalls, similarity=similar)
+        for warning in write_exports(graded.outcomes, out, identities=identities):
+            console.print(f"[yellow]LMS export:[/yellow] {escape(warning)}")
     except OutputRefused as refused:
         console.print(f"[red]no reports written:[/red] {refused}")
         raise typer.Exit(2) from refused
@@ -280,6 +340,8 @@ def grade(
         console.print(f"[yellow]sandbox weaker than intended:[/yellow] {note}")
     earned = sum(outcome.earned for outcome in graded.outcomes)
     console.print(f"graded {len(chosen)} submission(s), {earned} points in all: {out / 'gradebook.csv'}")
+    if cache is not None:
+        console.print(f"{graded.cached_jobs} lesson(s) from the cache, {graded.graded_jobs} graded: {cache}")
 
 
 @app.command("grade-node")
@@ -294,6 +356,35 @@ def grade_node(
     node = make_app(broker, queue).Worker(queues=[queue], concurrency=concurrency, pool="prefork", loglevel="WARNING")
     node.start()
     raise typer.Exit(node.exitcode or 0)
+
+
+hidden_app = typer.Typer(help="Hidden checks: tell learners' checkouts that they exist, without shipping them.")
+app.add_typer(hidden_app, name="hidden")
+
+
+@hidden_app.command("describe")
+def hidden_describe(
+    directory: Annotated[Path, typer.Argument(help="the hidden checks of `course grade --hidden`")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="where to write; by default hidden-checks.json here")
+    ] = None,
+) -> None:
+    """Write hidden-checks.json: per exercise, the number of hidden checks and their points; nothing else."""
+    from rich.markup import escape
+
+    from .hidden import HiddenChecksError, default_path, describe, dumps
+
+    target = out or default_path()
+    try:
+        described = describe(directory)
+        target.write_text(dumps(described), encoding="utf-8")
+    except (HiddenChecksError, OSError) as exc:
+        console.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2) from None
+    counts = [count for found in described.values() for count in found.values()]
+    checks, points = sum(count.checks for count in counts), sum(count.points for count in counts)
+    console.print(f"{target}: {checks} hidden check(s) worth {points} point(s) in {len(counts)} exercise(s).")
+    console.print("It holds no names and no source: commit it to the learners' repository.")
 
 
 strength_app = typer.Typer(help="Check strength: planted bugs must lose points, correct alternatives must not.")

@@ -45,6 +45,7 @@ from ..config import (
 from ..layout import Exercise, Lesson, checkout_root, exercises_of, lesson_of_module
 from ..safe_fs import remove_tree
 from ..tree import link_tree
+from .cache import CacheRefused, GradeCache, lesson_context
 from .check_worker import HIDDEN_PACKAGE
 from .reports import CheckOutcome, check_title
 from .sandbox_client import HostFailure, ZygoteProcess
@@ -64,6 +65,15 @@ class GradeOptions:
     submission_timeout: float = SUBMISSION_TIMEOUT
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     submission_limits: SubmissionLimits = field(default_factory=SubmissionLimits)
+    cache: Path | None = None  # grade only the jobs whose inputs changed since a run with this cache
+
+    def verdict_options(self) -> dict[str, object]:
+        """The options that can change a verdict: part of every cache key."""
+        return {
+            "check_timeout": self.check_timeout,
+            "submission_timeout": self.submission_timeout,
+            "limits": self.limits.as_dict(),
+        }
 
 
 @dataclass
@@ -72,6 +82,8 @@ class Graded:
 
     outcomes: list[CheckOutcome]
     shortfalls: list[str] = field(default_factory=list)
+    graded_jobs: int = 0  # lessons of submissions graded in this run
+    cached_jobs: int = 0  # lessons of submissions answered from the cache
 
 
 class GradingError(Exception):
@@ -98,6 +110,7 @@ class Job:
     path: Path
     report: Path
     done: Path
+    cache_key: str = ""
 
     def reason(self, default: str) -> str:
         try:
@@ -210,6 +223,10 @@ class Batch:
 
     def __init__(self, options: GradeOptions) -> None:
         self.options = options
+        try:
+            self.cache = GradeCache(options.cache) if options.cache is not None else None
+        except (CacheRefused, OSError) as refused:
+            raise GradingError(f"cannot use the cache {options.cache}: {refused}") from None
         self.selected = select(options.exercises or options.lessons)
         self.base = Path(tempfile.mkdtemp(prefix="course-grade-", dir=scratch_root()))
         self.base.chmod(0o711)  # jails pass through to their own directories only
@@ -222,10 +239,12 @@ class Batch:
         self.ready = self.trusted / "zygote-ready"
         self.hidden: list[Path] = []
         self.workers = 0
+        self.from_cache: list[CheckOutcome] = []
 
     def __enter__(self) -> Batch:
         self.hidden = self._hidden_modules()
-        self.zygote.launch()
+        if self.cache is None:
+            self.zygote.launch()  # it warms up while the submissions are taken in
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -248,12 +267,42 @@ class Batch:
 
     # --- 2. enqueue ----------------------------------------------------------------------------
 
+    def _cache_keys(self, taken: Sequence[Intake], lessons: Sequence[Lesson]) -> dict[tuple[int, Lesson], str]:
+        """Each job's key; the jobs the cache answers go straight to ``from_cache``, and get no key."""
+        if self.cache is None:
+            return {}
+        contexts = {
+            lesson: lesson_context(
+                lesson,
+                [e for e in self.selected if e.lesson == lesson],
+                self.hidden,
+                self.options.verdict_options(),
+            )
+            for lesson in lessons
+        }
+        keys = {}
+        for index, intake in enumerate(taken):
+            if intake.submission is None:
+                continue
+            for lesson in lessons:
+                key = self.cache.key(contexts[lesson], intake.submission.labs, lesson)
+                stored = self.cache.get(key, intake.name)
+                if stored is None:
+                    keys[index, lesson] = key
+                else:
+                    self.from_cache += stored
+        return keys
+
     def enqueue(self, taken: Sequence[Intake]) -> list[Job]:
         jobs = []
         chosen = sorted({exercise.lesson for exercise in self.selected}, key=lambda lesson: lesson.number)
+        keys = self._cache_keys(taken, chosen)
         for index, intake in enumerate(taken):
             submission = intake.submission
             if submission is None:
+                continue
+            to_grade = [lesson for lesson in chosen if self.cache is None or (index, lesson) in keys]
+            if not to_grade:
                 continue
             tree = self.base / "trees" / f"{index:04d}"
             tree.mkdir(parents=True)
@@ -261,7 +310,7 @@ class Batch:
             link_tree(tree, submission.labs)
             reports = self.trusted / "reports" / f"{index:04d}"
             reports.mkdir(parents=True)
-            for lesson in chosen:
+            for lesson in to_grade:
                 exercises = tuple(e for e in self.selected if e.lesson == lesson)
                 wanted = {e.id for e in exercises}
                 hidden = tuple(
@@ -280,6 +329,7 @@ class Batch:
                     path,
                     reports / f"{lesson.package}.json",
                     reports / f"{lesson.package}.done",
+                    keys.get((index, lesson), ""),
                 )
                 payload = {
                     "owner": f"{index:04d}-{lesson.number:02d}",
@@ -396,9 +446,12 @@ class Batch:
     # --- 4. collect ----------------------------------------------------------------------------
 
     def collect(self, taken: Sequence[Intake], jobs: Sequence[Job]) -> list[CheckOutcome]:
-        outcomes = refused_outcomes(taken, self.selected)
+        outcomes = refused_outcomes(taken, self.selected) + self.from_cache
         for job in jobs:
-            outcomes += _outcomes(job, job.reason("the check did not report"))
+            graded = _outcomes(job, job.reason("the check did not report"))
+            if self.cache is not None and job.cache_key:
+                self.cache.put(job.cache_key, graded)
+            outcomes += graded
         return outcomes
 
 
@@ -412,10 +465,17 @@ def grade_all(
         taken = batch.materialise(paths)
         jobs = batch.enqueue(taken)
         if jobs:
+            if batch.cache is not None:
+                batch.zygote.launch()  # only now: a run the cache answers in full needs no sandbox
             batch.run_workers(jobs, progress)
             if not batch.zygote.alive:  # every later check would have failed for the grader's sake
                 raise GradingError("the sandbox server stopped during the batch; no grade can be trusted")
+        graded = {job.submission.name for job in jobs}
         for intake in taken:
             if intake.submission is None:
                 progress(f"{intake.name} (refused)")
-        return Graded(batch.collect(taken, jobs), list(batch.zygote.isolation.get("shortfalls", [])))
+            elif intake.name not in graded:
+                progress(f"{intake.name} (from the cache)")
+        shortfalls = list(batch.zygote.isolation.get("shortfalls", []))
+        cached = batch.cache.hits if batch.cache is not None else 0
+        return Graded(batch.collect(taken, jobs), shortfalls, graded_jobs=len(jobs), cached_jobs=cached)
