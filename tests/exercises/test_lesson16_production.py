@@ -16,7 +16,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,6 +36,7 @@ UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 UNREACHABLE_DATABASE = "sqlite:////nonexistent-store-directory/store.sqlite"  # a directory that does not exist
 REQUESTS = "store_http_requests"
 IN_PROGRESS = "store_http_requests_in_progress"
+ATTEMPTS = 3  # checks about timing: a correct app passes in one of them however busy the machine
 OTHER_WORKER = 4_000_001  # the pid of the worker the check plays: no real process has it here
 
 
@@ -62,6 +63,18 @@ async def opened(lab: LabFactory, env: Mapping[str, str] | None = None) -> Async
 # --- 16.1: a blocking call in an async route --------------------------------------------------------------------
 
 
+async def in_one_of_attempts(scenario: Callable[[], Awaitable[None]], attempts: int = ATTEMPTS) -> None:
+    """Run a scenario about timing until it passes, at most ``attempts`` times: a correct app that a busy machine
+    slowed once passes the next time, while an app that blocks its event loop fails every time."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await scenario()
+            return
+        except AssertionError:
+            if attempt == attempts:
+                raise
+
+
 async def timed_get(client: AsyncClient, path: str, started: float) -> tuple[httpx.Response, float]:
     """The response, and when it came back, in seconds after ``started``."""
     response = await client.get(path)
@@ -80,46 +93,56 @@ async def test_a_slow_report_does_not_stall_other_requests(lab: LabFactory) -> N
     """With STORE_REPORT_SECONDS=1.2, GET /reports/sales takes at least 1.2 s and answers 200 with the report. While
     it runs, GET /health/live requests due 0.3, 0.5 and 0.7 s after it was sent each answer within 0.4 s of being
     due, before the report is done: the report's blocking client must not hold the event loop."""
-    async with opened(lab, {"STORE_REPORT_SECONDS": "1.2"}) as client:
-        started = time.monotonic()
-        report_task = asyncio.create_task(timed_get(client, "/reports/sales", started))
-        probes = [asyncio.create_task(probe_at(client, due, started)) for due in (0.3, 0.5, 0.7)]
-        answers = await asyncio.wait_for(asyncio.gather(*probes), timeout=10)
-        report, report_took = await asyncio.wait_for(report_task, timeout=10)
-    body = expect_json(report, 200)
-    assert body == {"products": 4, "total_cents": 19_100}, f"{describe(report)}; expected the legacy client's report"
-    assert report_took >= 1.2, (
-        f"{describe(report)} after {report_took:.2f} s; the report takes 1.2 s (STORE_REPORT_SECONDS): expected it"
-        " to still call the legacy client"
-    )
-    for due, (response, late) in zip((0.3, 0.5, 0.7), answers, strict=True):
-        expect_status(response, 200)
-        assert late <= 0.4, (
-            f"{describe(response)} {late:.2f} s after it was due ({due} s into a 1.2 s report); expected it within"
-            " 0.4 s. The report's blocking call runs in the event loop and stalls every other request: run it in"
-            " the thread pool"
+
+    async def scenario() -> None:
+        async with opened(lab, {"STORE_REPORT_SECONDS": "1.2"}) as client:
+            started = time.monotonic()
+            report_task = asyncio.create_task(timed_get(client, "/reports/sales", started))
+            probes = [asyncio.create_task(probe_at(client, due, started)) for due in (0.3, 0.5, 0.7)]
+            answers = await asyncio.wait_for(asyncio.gather(*probes), timeout=10)
+            report, report_took = await asyncio.wait_for(report_task, timeout=10)
+        body = expect_json(report, 200)
+        assert body == {"products": 4, "total_cents": 19_100}, (
+            f"{describe(report)}; expected the legacy client's report"
         )
-        assert due + late < report_took, (
-            f"{describe(response)} came back after the report ({due + late:.2f} s ≥ {report_took:.2f} s);"
-            " expected it while the report was still running"
+        assert report_took >= 1.2, (
+            f"{describe(report)} after {report_took:.2f} s; the report takes 1.2 s (STORE_REPORT_SECONDS): expected it"
+            " to still call the legacy client"
         )
+        for due, (response, late) in zip((0.3, 0.5, 0.7), answers, strict=True):
+            expect_status(response, 200)
+            assert late <= 0.4, (
+                f"{describe(response)} {late:.2f} s after it was due ({due} s into a 1.2 s report); expected it within"
+                " 0.4 s. The report's blocking call runs in the event loop and stalls every other request: run it in"
+                " the thread pool"
+            )
+            assert due + late < report_took, (
+                f"{describe(response)} came back after the report ({due + late:.2f} s ≥ {report_took:.2f} s);"
+                " expected it while the report was still running"
+            )
+
+    await in_one_of_attempts(scenario)
 
 
 @pytest.mark.exercise("16.1", points=1)
 async def test_two_reports_run_at_once(lab: LabFactory) -> None:
     """With STORE_REPORT_SECONDS=0.8, two GET /reports/sales sent together both answer 200, each after at least
     0.8 s, and both within 1.35 s: they run at the same time, not one after the other."""
-    async with opened(lab, {"STORE_REPORT_SECONDS": "0.8"}) as client:
-        started = time.monotonic()
-        both = await asyncio.wait_for(
-            asyncio.gather(*(timed_get(client, "/reports/sales", started) for _ in range(2))), timeout=10
-        )
-    for response, took in both:
-        expect_json(response, 200)
-        assert 0.8 <= took <= 1.35, (
-            f"{describe(response)} after {took:.2f} s; two reports of 0.8 s each sent together: expected each"
-            " to answer after 0.8 to 1.35 s. Reports waiting for one another run one at a time"
-        )
+
+    async def scenario() -> None:
+        async with opened(lab, {"STORE_REPORT_SECONDS": "0.8"}) as client:
+            started = time.monotonic()
+            both = await asyncio.wait_for(
+                asyncio.gather(*(timed_get(client, "/reports/sales", started) for _ in range(2))), timeout=10
+            )
+        for response, took in both:
+            expect_json(response, 200)
+            assert 0.8 <= took <= 1.35, (
+                f"{describe(response)} after {took:.2f} s; two reports of 0.8 s each sent together: expected each"
+                " to answer after 0.8 to 1.35 s. Reports waiting for one another run one at a time"
+            )
+
+    await in_one_of_attempts(scenario)
 
 
 # --- 16.2: health probes and settings per environment -----------------------------------------------------------
