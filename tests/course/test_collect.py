@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from course import cli
 from course.cli import app
 from course.collect import REPORT, REPORT_COLUMNS, NothingMatched, collect
 from course.config import SubmissionLimits
@@ -163,7 +165,11 @@ def test_bad_patterns_and_outputs_are_refused(homes: Path, tmp_path: Path) -> No
     assert _files(busy) == {"thesis.tex": b"mine"} and not list((tmp_path / "elsewhere").iterdir())
 
 
-def test_the_command_prints_a_table_and_exits_2_only_when_nothing_matched(homes: Path, tmp_path: Path) -> None:
+def test_the_command_prints_a_table_and_exits_2_only_when_nothing_matched(
+    homes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command's console took its width when another test first imported it: a wide one, so no cell is cut.
+    monkeypatch.setattr(cli, "console", Console(width=200, highlight=False))
     runner = CliRunner()
     env = {"COLUMNS": "200", "NO_COLOR": "1"}
     pattern = str(homes / "*" / "fastapi-course-lab")

@@ -168,7 +168,14 @@ def test_the_grade_command_writes_every_output_and_regrades_one_learner(
         "learner,lesson,exercise,points,max_points,status",
         "solutions,lesson01_endpoints,1.1,2,2,passed",
     ]
-    assert {p.name for p in out.iterdir()} == {"gradebook.csv", "results.json", "feedback", "report.html"}
+    assert {p.name for p in out.iterdir()} == {
+        "gradebook.csv",
+        "results.json",
+        "feedback",
+        "report.html",
+        "lessons.csv",
+        "similarity",
+    }
 
 
 def test_a_check_module_that_cannot_load_is_the_graders_failure(tmp_path: Path) -> None:
