@@ -42,6 +42,7 @@ from ..config import (
     SandboxLimits,
     SubmissionLimits,
 )
+from ..hidden import hidden_modules
 from ..layout import Exercise, Lesson, checkout_root, exercises_of, lesson_of_module
 from ..safe_fs import remove_tree
 from ..tree import link_tree
@@ -258,7 +259,7 @@ class Batch:
         package = self.trusted / HIDDEN_PACKAGE
         shutil.copytree(self.options.hidden, package, ignore=shutil.ignore_patterns("__pycache__", "conftest.py"))
         (package / "__init__.py").touch()
-        return sorted(package.glob("test_lesson*.py"))
+        return hidden_modules(package)
 
     # --- 1. materialise ------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from .. import __version__
 from ..layout import Exercise, Lesson, checkout_root
 from ..safe_fs import make_directory, replace_file
 from .reports import CheckOutcome
+from .submissions import lab_files
 
 SETTLED = frozenset({"passed", "failed", "skipped"})
 FORMAT = 1  # bump when the entries' layout changes
@@ -46,14 +47,8 @@ def _digest_files(digest: hashlib._Hash, root: Path, files: Iterable[Path]) -> N
 
 
 def _tree_files(folder: Path) -> list[Path]:
-    """Regular files under ``folder`` (which the grader made, or the checkout holds), caches left out."""
-    if not folder.is_dir():
-        return []
-    return [
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts and path.suffix != ".pyc"
-    ]
+    """Regular files under ``folder`` (which the grader made, or the checkout holds), as a submission counts them."""
+    return lab_files(folder) if folder.is_dir() else []
 
 
 @cache

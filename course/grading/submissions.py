@@ -59,7 +59,8 @@ def submission_name(path: Path) -> str:
     return safe_name(path.parent.name if path.name == "labs" else path.name)
 
 
-def _lab_files(labs: Path) -> list[Path]:
+def lab_files(labs: Path) -> list[Path]:
+    """The files a submission holds of ``labs``, in order: caches and compiled files left out."""
     return sorted(
         path
         for path in labs.rglob("*")
@@ -69,7 +70,7 @@ def _lab_files(labs: Path) -> list[Path]:
 
 def pack(name: str, labs: Path, out_dir: Path) -> Path:
     """``submissions/NAME.zip``: the learner's labs/ and a manifest, nothing else."""
-    files = _lab_files(labs)
+    files = lab_files(labs)
     manifest = {
         "name": name,
         "course_version": __version__,
