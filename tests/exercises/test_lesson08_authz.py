@@ -225,6 +225,10 @@ async def revocation(client: AsyncClient, jti: str) -> httpx.Response:
     return await client.get(f"/admin/revocations/{jti}", headers=bearer(admin["access"]))
 
 
+# Wider than any login → logout can take (the check times out first), far narrower than a refresh lifetime.
+BLOCKLIST_SLACK_SECONDS = 60
+
+
 async def blocklist_seconds(client: AsyncClient, token: str) -> tuple[float, float, float]:
     """``expires_in`` of the blocklist entry of ``token``, and the clock just before and after asking."""
     jti = claims_of(token).get("jti")
@@ -270,16 +274,18 @@ async def test_every_instance_of_the_app_sees_a_revocation(lab: LabFactory) -> N
 @pytest.mark.exercise("8.2", points=2)
 async def test_a_revoked_token_stays_on_the_blocklist_until_it_expires(client: AsyncClient) -> None:
     """After a logout, GET /admin/revocations/{jti} (as the admin ada) with the access token's `jti` → 200
-    {"jti": ..., "expires_in": <seconds>}: the entry expires when the token does (its `exp`), give or take a
-    second, never kept for good (-1) nor for the refresh token's lifetime. A `jti` that was never revoked → 404."""
+    {"jti": ..., "expires_in": <seconds>}: the entry lasts as long as the token has left (its `exp`), never less
+    (give or take a second), and is never kept for good (-1) nor for the refresh token's lifetime. A `jti` that was
+    never revoked → 404. (How close to `exp` the entry ends is the next check's job: here the slack above is wide, so
+    that how long login → logout took on a busy machine never decides the verdict.)"""
     tokens, other = await login(client, BEN), await login(client, BEN)
     await logout(client, tokens, "(logging out, so the access token goes on the blocklist)")
     expires = claims_of(tokens["access"]).get("exp")
     assert isinstance(expires, int), f"expected an integer `exp` claim in the access token, got {expires!r}"
     seconds, before, after = await blocklist_seconds(client, tokens["access"])
-    assert expires - after - 1 <= seconds <= expires - before + 1, (
+    assert expires - after - 1 <= seconds <= expires - before + BLOCKLIST_SLACK_SECONDS, (
         f"GET /admin/revocations/{{jti}} → expires_in {seconds}; expected the token's remaining lifetime, about"
-        f" {expires - after:.1f} s (its exp {expires} minus now), within a second"
+        f" {expires - after:.1f} s (its exp {expires} minus now)"
     )
     response = await revocation(client, claims_of(other["access"])["jti"])
     expect_status(response, 404, "(this token was never revoked: the other session did not log out)")
