@@ -19,8 +19,9 @@ solution the way learners' work differs, and must score full points.
 ``measure`` grades every variant, with the solutions and the starter, twice: as
 ``course check`` does (a fresh pytest process, the app in-process) and as
 ``course grade`` does (sandboxed, over a socket), and compares the verdicts check by
-check. The same variants serve the testing lesson, where a learner's tests must
-catch the planted bugs.
+check. A planted bug is graded on the exercise it names only: that is where it must
+lose points, and it keeps the run to a quarter of the checks. The same variants serve
+the testing lesson, where a learner's tests must catch the planted bugs.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any, Literal, cast
 
 from .check_forks import CheckForks
 from .config import FAR_TIME_ZONE
-from .layout import Lesson, checkout_root, find_lesson, lessons
+from .layout import EXERCISE_ID, Lesson, checkout_root, find_lesson, lessons
 from .patches import IGNORED, PatchError, apply
 
 STRENGTH_DIR = "tests/strength"
@@ -60,6 +61,11 @@ class Variant:
     @property
     def label(self) -> str:
         return f"{self.lesson.package}-{self.name}"
+
+    @property
+    def selector(self) -> str:
+        """What to grade: a planted bug's own exercise, or the whole lesson."""
+        return self.exercise if self.kind == "bug" and self.exercise else self.lesson.package
 
 
 def read_variant(lesson: Lesson, path: Path) -> Variant:
@@ -191,19 +197,21 @@ def _reference_variants(lesson: Lesson) -> list[Variant]:
 
 
 def _self_check(
-    labs: Path, lesson: Lesson, timeout: float | None, tz: str, forks: CheckForks
+    labs: Path, selector: str, timeout: float | None, tz: str, forks: CheckForks
 ) -> tuple[Verdicts, dict[str, str]]:
     from .checks import run_checks
 
-    run = run_checks([lesson.package], impl=labs, timeout=timeout, env={"TZ": tz}, forks=forks)
+    run = run_checks([selector], impl=labs, timeout=timeout, env={"TZ": tz}, forks=forks)
     return {r.name: r.passed for r in run.results}, {r.name: r.message for r in run.results if not r.passed}
 
 
-def _grade(builds: dict[str, Path], lesson: Lesson, jobs: int, timeout: float | None, tz: str) -> dict[str, Verdicts]:
+def _grade(builds: dict[str, Path], selector: str, jobs: int, timeout: float | None, tz: str) -> dict[str, Verdicts]:
+    """``course grade`` of every build, on the lesson or the exercise ``selector`` names, in one batch."""
     from .grading.batch import GradeOptions, grade_all
     from .harness import environment
 
-    options = GradeOptions(lessons=[str(lesson.number)], jobs=jobs)
+    exercise = bool(EXERCISE_ID.match(selector))
+    options = GradeOptions(lessons=[] if exercise else [selector], exercises=[selector] if exercise else [], jobs=jobs)
     if timeout:
         options.check_timeout = timeout
     graded: dict[str, Verdicts] = {label: {} for label in builds}
@@ -235,17 +243,22 @@ def measure_lesson(
             except PatchError as exc:
                 results[variant.label].error = str(exc)
 
+        selectors = {label: results[label].variant.selector for label in builds}
+
         def self_check(label: str) -> None:
-            results[label].checked, results[label].messages = _self_check(builds[label], lesson, timeout, tz, forks)
+            result = results[label]
+            result.checked, result.messages = _self_check(builds[label], selectors[label], timeout, tz, forks)
             progress(f"checked {label}")
 
         # Each self-check is a fresh pytest process as `course check` starts, forked from a warm server.
         with CheckForks() as forks, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             list(pool.map(self_check, builds))
-        if builds:
-            for label, verdicts in _grade(builds, lesson, jobs, timeout, tz).items():
+        # One grading batch per selector: the whole lesson, then each exercise that has planted bugs.
+        for selector in sorted(set(selectors.values()), key=lambda chosen: (chosen != lesson.package, chosen)):
+            group = {label: labs for label, labs in builds.items() if selectors[label] == selector}
+            for label, verdicts in _grade(group, selector, jobs, timeout, tz).items():
                 results[label].graded = verdicts
-            progress(f"graded {len(builds)} variant(s) of {lesson.package}")
+            progress(f"graded {len(group)} variant(s) of {lesson.package} on {selector}")
     return LessonStrength(lesson, list(results.values()), partial=bool(wanted))
 
 

@@ -77,3 +77,8 @@ def test_a_planted_bug_that_keeps_its_points_is_reported(monkeypatch: pytest.Mon
     assert not any(real.name in line for line in found), found
     assert result.killed == 1 and "1/2 planted bugs" in summary([result])
     assert any(line.startswith("BAD bug harmless") for line in details(result))
+    # A planted bug is graded on its own exercise only, both ways; the solution on the whole lesson.
+    own = {check.name for exercise in lesson.exercises if exercise.id == "1.1" for check in exercise.checks}
+    graded = {r.variant.name: r for r in result.results}
+    assert set(graded[real.name].checked) == set(graded[real.name].graded) == own
+    assert set(graded["solution"].graded) > own
