@@ -1,15 +1,16 @@
-"""A warm process that forks one pytest run of the checks per request.
+"""A warm process that forks one ``python -m MODULE`` run (pytest, by default) per request.
 
 ``course check`` starts a fresh ``python -m pytest`` for every run, and so pays for
 importing pytest, FastAPI, SQLAlchemy and the rest each time: more than a CPU-second.
-Check strength runs the checks of some 400 implementations, so it asks this server
-instead, which imports those libraries once and forks a child per run. To the checks a
-child is a fresh pytest process: its own working directory, environment, time zone,
-process group and output file, and no module of the course imported before it starts.
+Check strength runs the checks of some 400 implementations, and lesson 11's checks run
+a learner's tests once per planted bug, so they ask this server instead, which imports
+those libraries once and forks a child per run. To the run a child is a fresh process:
+its own working directory, environment, time zone, process group and output file, and
+no module of the course imported before it starts.
 
 The protocol is one JSON object per line: on stdin ``{"id", "argv", "cwd", "env",
-"output"}`` starts a run and ``{"kill": id}`` stops one; on stdout ``{"id", "code"}``
-says that a run has ended.
+"output"}`` (and ``"module"`` unless it is pytest) starts a run and ``{"kill": id}``
+stops one; on stdout ``{"id", "code"}`` says that a run has ended.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import importlib
 import io
 import json
 import os
+import runpy
 import select
 import signal
 import subprocess
@@ -27,6 +29,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -51,6 +54,7 @@ WARM_MODULES = (
     "jwt",
     "pwdlib",
     "jinja2",
+    "alembic.config",
 )
 POLL = 0.05
 KILL_GRACE = 5.0
@@ -85,10 +89,21 @@ def _run_child(request: dict[str, Any]) -> NoReturn:
         os.environ.update(request["env"])
         time.tzset()
         sys.path[0] = request["cwd"]  # as `python -m pytest` run there would have it
-        import pytest
+        module = request.get("module", "pytest")
+        if module == "pytest":
+            import pytest
 
-        code = int(pytest.main(list(request["argv"])))
+            code = int(pytest.main(list(request["argv"])))
+        else:
+            sys.argv = [module, *request["argv"]]
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+            code = 0
+    except SystemExit as exit:  # as the interpreter maps it: None → 0, a number → itself, else 1
+        code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+        if not isinstance(exit.code, int | None):
+            print(exit.code, file=sys.stderr)
     except BaseException:  # whatever happens, the parent hears an exit code
+        code = 1
         traceback.print_exc()
     finally:
         for stream in (sys.stdout, sys.stderr):
@@ -214,12 +229,25 @@ class CheckForks:
             self._stdin.write(json.dumps(message) + "\n")
             self._stdin.flush()
 
-    def start(self, argv: list[str], cwd: Path, env: dict[str, str], output: Path) -> ForkedRun:
+    def start(self, argv: list[str], cwd: Path, env: dict[str, str], output: Path, module: str = "pytest") -> ForkedRun:
         with self._lock:
             run = ForkedRun(self, next(self._numbers), output)
             self._runs[run.number] = run
-        self.send({"id": run.number, "argv": argv, "cwd": str(cwd), "env": env, "output": str(output)})
+        request = {"id": run.number, "argv": argv, "cwd": str(cwd), "env": env, "output": str(output)}
+        self.send(request if module == "pytest" else {**request, "module": module})
         return run
+
+    def run(
+        self, module: str, argv: list[str], cwd: Path, env: dict[str, str], output: Path, timeout: float
+    ) -> tuple[int, str] | None:
+        """``python -m module argv`` in a child, waited for: its exit code and output; None if it timed out."""
+        run = self.start(argv, cwd, env, output, module)
+        try:
+            run.ended.result(timeout=timeout)
+        except FutureTimeout:
+            run.kill()
+            return None
+        return run.result()
 
     @property
     def alive(self) -> bool:
@@ -241,6 +269,49 @@ class CheckForks:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SharedForks:
+    """One fork server for the whole process, started in the background on first use.
+
+    The notebook kernel's ``check()`` and the in-process labs' commands use ``shared``;
+    whoever cannot get it (it failed to start) starts a fresh process instead. A process
+    forked from the server imports this module afresh, and so gets a server of its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: Future[CheckForks] | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started is None or self._broken():
+                self._started = Future()
+                threading.Thread(target=self._serve, args=(self._started,), daemon=True).start()
+
+    def _serve(self, started: Future[CheckForks]) -> None:
+        try:
+            started.set_result(CheckForks())
+        except Exception as exc:  # no server: callers start a fresh process instead
+            started.set_exception(exc)
+
+    def _broken(self) -> bool:
+        started = self._started
+        return (
+            started is not None and started.done() and (started.exception() is not None or not started.result().alive)
+        )
+
+    def get(self, wait: float) -> CheckForks | None:
+        """The server, once it has started (within ``wait`` seconds); None if it cannot start."""
+        self.start()
+        assert self._started is not None
+        try:
+            return self._started.result(timeout=wait)
+        except Exception:  # no server: callers start a fresh process instead
+            return None
+
+
+shared = SharedForks()
 
 
 if __name__ == "__main__":

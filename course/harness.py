@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 from asgi_lifespan import LifespanManager
 
+from . import check_forks
 from .compat import CrossTaskWebSocketTransport
 from .config import COMMAND_TIMEOUT, LIFESPAN_TIMEOUT, QUERY_TIMEOUT, REQUEST_TIMEOUT, ROOT_ENV
 from .layout import tree_root
@@ -211,18 +212,24 @@ class InProcessLabs:
     ) -> CommandResult:
         from .tree import implementation_tree
 
-        with implementation_tree(labs or "labs") as root:
+        timed_out = CommandResult(-1, f"Timeout: python -m {module} did not finish within {timeout:g} s")
+        with implementation_tree(labs or "labs") as root, tempfile.TemporaryDirectory(prefix="course-cmd-") as scratch:
+            child_env = {**os.environ, **env, ROOT_ENV: str(root)}
+            forks = check_forks.shared.get(COMMAND_TIMEOUT)
+            if forks is not None:  # a warm fork: pytest and alembic without their imports again
+                ran = forks.run(module, list(args), root, child_env, Path(scratch) / "output.txt", timeout)
+                return timed_out if ran is None else CommandResult(*ran)
             try:
                 completed = subprocess.run(
                     [sys.executable, "-m", module, *args],
                     cwd=root,
-                    env={**os.environ, **env, ROOT_ENV: str(root)},
+                    env=child_env,
                     capture_output=True,
                     text=True,
                     timeout=timeout,
                 )
             except subprocess.TimeoutExpired:
-                return CommandResult(-1, f"Timeout: python -m {module} did not finish within {timeout:g} s")
+                return timed_out
         return CommandResult(completed.returncode, completed.stdout + completed.stderr)
 
 

@@ -14,14 +14,12 @@ import os
 import socket
 import sys
 import threading
-from concurrent.futures import Future
 from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
 
-from . import harness
-from .check_forks import CheckForks
+from . import check_forks, harness
 from .checks import render, run_checks
 from .config import LAB_START_TIMEOUT, get_settings
 from .offline_docs import OfflineDocs
@@ -90,45 +88,8 @@ def _body_text(response: httpx.Response) -> str:
     return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"… ({len(text)} characters)"
 
 
-class _KernelForks:
-    """The kernel's check fork server: started once, in the background, so that each ``check()``
-    forks a fresh pytest process instead of paying for pytest's and the libraries' imports again."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._started: Future[CheckForks] | None = None
-
-    def start(self) -> None:
-        with self._lock:
-            if self._started is None or self._broken():
-                self._started = Future()
-                threading.Thread(target=self._serve, args=(self._started,), daemon=True).start()
-
-    def _serve(self, started: Future[CheckForks]) -> None:
-        try:
-            started.set_result(CheckForks())
-        except Exception as exc:  # no server: check() starts pytest afresh instead
-            started.set_exception(exc)
-
-    def _broken(self) -> bool:
-        started = self._started
-        return (
-            started is not None and started.done() and (started.exception() is not None or not started.result().alive)
-        )
-
-    def get(self) -> CheckForks | None:
-        """The server, once it has started; None if it cannot start."""
-        self.start()
-        assert self._started is not None
-        try:
-            return self._started.result(timeout=LAB_START_TIMEOUT)
-        except Exception:  # no server: check() starts pytest afresh instead
-            return None
-
-
-_kernel_forks = _KernelForks()
 if "ipykernel" in sys.modules:
-    _kernel_forks.start()  # warm while the learner reads the lesson
+    check_forks.shared.start()  # warm while the learner reads the lesson
 
 
 def check(*selectors: str) -> None:
@@ -137,7 +98,7 @@ def check(*selectors: str) -> None:
     It returns nothing, so the cell shows the table alone. With ``COURSE_STRICT=1`` a
     failure raises, so that a notebook run fails.
     """
-    run = run_checks(selectors, forks=_kernel_forks.get())
+    run = run_checks(selectors, forks=check_forks.shared.get(LAB_START_TIMEOUT))
     render(run)
     if get_settings().strict and not run.passed:
         failed = ", ".join(sorted({result.exercise for result in run.results if not result.passed}))

@@ -90,3 +90,21 @@ def test_forked_checks_give_the_verdicts_of_a_fresh_process(forks: CheckForks) -
         assert [(r.name, r.outcome) for r in forked.results] == [(r.name, r.outcome) for r in fresh.results]
         assert forked.returncode == fresh.returncode
     assert forked.results and not forked.passed  # the starter fails, so the comparison can tell
+
+
+def test_a_module_runs_as_python_dash_m_with_its_arguments_and_exit_code(forks: CheckForks, tmp_path: Path) -> None:
+    (tmp_path / "probe_cmd.py").write_text(
+        "import sys\nprint('args', sys.argv[1:], __name__)\nprint('to stderr', file=sys.stderr)\nsys.exit(3)\n"
+    )
+    ran = forks.run("probe_cmd", ["a", "b"], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt", 60)
+    assert ran is not None
+    code, output = ran
+    assert code == 3
+    assert "args ['a', 'b'] __main__" in output and "to stderr" in output
+
+
+def test_a_module_that_outlives_its_timeout_is_killed(forks: CheckForks, tmp_path: Path) -> None:
+    (tmp_path / "sleeper.py").write_text("import time\ntime.sleep(600)\n")
+    started = time.monotonic()
+    assert forks.run("sleeper", [], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt", 1.0) is None
+    assert time.monotonic() - started < 10
