@@ -119,6 +119,14 @@ class Job:
         except (OSError, ValueError, KeyError):
             return default
 
+    def seconds(self) -> float | None:
+        """How long the worker took to grade this job; None if it did not say."""
+        try:
+            seconds = json.loads(self.done.read_text(encoding="utf-8"))["seconds"]
+        except (OSError, ValueError, KeyError):
+            return None
+        return float(seconds) if isinstance(seconds, int | float) else None
+
 
 @dataclass
 class Worker:
@@ -295,9 +303,17 @@ class Batch:
         return keys
 
     def enqueue(self, taken: Sequence[Intake]) -> list[Job]:
+        """Queue a job per lesson of each submission. Workers claim them in name order: submission by
+        submission, and within one the lessons that took longest last time first, so that a long lesson
+        never starts last while the other worker idles."""
         jobs = []
         chosen = sorted({exercise.lesson for exercise in self.selected}, key=lambda lesson: lesson.number)
         keys = self._cache_keys(taken, chosen)
+        durations = self.cache.durations() if self.cache is not None else {}
+        rank = {
+            lesson: position
+            for position, lesson in enumerate(sorted(chosen, key=lambda lesson: -durations.get(lesson.package, 0.0)))
+        }
         for index, intake in enumerate(taken):
             submission = intake.submission
             if submission is None:
@@ -321,7 +337,7 @@ class Batch:
                     for e in exercises_of(path, lesson)
                     if e.id in wanted
                 )
-                path = self.queue / f"{index:04d}-{lesson.number:02d}.json"
+                path = self.queue / f"{index:04d}-{rank[lesson]:02d}-{lesson.number:02d}.json"
                 job = Job(
                     submission,
                     lesson,
@@ -448,11 +464,17 @@ class Batch:
 
     def collect(self, taken: Sequence[Intake], jobs: Sequence[Job]) -> list[CheckOutcome]:
         outcomes = refused_outcomes(taken, self.selected) + self.from_cache
+        measured: dict[str, list[float]] = {}
         for job in jobs:
             graded = _outcomes(job, job.reason("the check did not report"))
             if self.cache is not None and job.cache_key:
                 self.cache.put(job.cache_key, graded)
+            seconds = job.seconds()
+            if seconds is not None:
+                measured.setdefault(job.lesson.package, []).append(seconds)
             outcomes += graded
+        if self.cache is not None:
+            self.cache.record_durations({package: sum(s) / len(s) for package, s in measured.items()})
         return outcomes
 
 

@@ -10,7 +10,8 @@ module misses for its own lesson alone; a changed grader misses for every lesson
 Only settled verdicts are kept (passed, failed, skipped): a timeout or an error may
 be the machine's bad moment, not the learner's code, so it is graded again next time.
 The cache belongs to the instructor: nothing in it comes from a path a learner controls,
-and its entries hold no learner name (identical work shares an entry).
+and its entries hold no learner name (identical work shares an entry). It also keeps how
+long each lesson took to grade, so that the next run starts the heaviest lessons first.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .submissions import lab_files
 
 SETTLED = frozenset({"passed", "failed", "skipped"})
 FORMAT = 1  # bump when the entries' layout changes
+DURATIONS = "durations.json"  # lesson package → mean seconds per job in the last run that graded it
 # What a check module may use besides itself, per lesson: its planted bugs and chaffs.
 LESSON_MATERIAL = ("tests/strength/{package}", "tests/exercises/chaffs/{package}")
 
@@ -129,3 +131,19 @@ class GradeCache:
             os.mkdir(folder, 0o700)
         replace_file(folder, f"{key}.json", json.dumps(rows).encode())
         return True
+
+    def durations(self) -> dict[str, float]:
+        """Seconds a job of each lesson took when last graded; empty if unknown."""
+        try:
+            stored = json.loads((self.directory / DURATIONS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        return {str(k): float(v) for k, v in stored.items() if isinstance(v, int | float)}
+
+    def record_durations(self, measured: dict[str, float]) -> None:
+        """Remember these lessons' job durations, keeping the others'."""
+        if measured:
+            merged = {**self.durations(), **{k: round(v, 3) for k, v in measured.items()}}
+            replace_file(self.directory, DURATIONS, json.dumps(merged, sort_keys=True).encode())

@@ -135,8 +135,10 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     try:
         for claimed in claimed_jobs(Path(queue), Path(config.getoption("grade_claims"))):
             job = json.loads(claimed.read_text(encoding="utf-8"))
+            started = time.monotonic()
             reason = run_job(session, labs, job, timeout)
-            Path(job["done"]).write_text(json.dumps({"reason": reason}), encoding="utf-8")
+            done = {"reason": reason, "seconds": time.monotonic() - started}
+            Path(job["done"]).write_text(json.dumps(done), encoding="utf-8")
     finally:
         use_backend(None)
         reset_report(config, None)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from course.grading.batch import GradeOptions, GradingError, grade_all
+from course.grading.batch import Batch, GradeOptions, GradingError, grade_all
 from course.grading.cache import GradeCache, lesson_context
 from course.grading.reports import CheckOutcome
 from course.layout import checkout_root, find_lesson
@@ -59,6 +59,20 @@ def test_a_regrade_grades_only_the_changed_lesson_and_agrees_with_a_full_grade(t
     with_hidden = grade_all([ana, ben], GradeOptions(lessons=["1", "2"], cache=cache, hidden=hidden))
     assert (with_hidden.graded_jobs, with_hidden.cached_jobs) == (2, 2)
     assert {o.learner for o in with_hidden.outcomes if o.hidden} == {"ana", "ben"}
+
+    # The cache keeps how long each lesson took, for the next run's order.
+    durations = GradeCache(cache).durations()
+    assert set(durations) == {"lesson01_endpoints", "lesson02_validation"} and min(durations.values()) > 0
+
+
+@pytest.mark.parametrize("heavier", ["lesson01_endpoints", "lesson02_validation"])
+def test_the_lesson_that_took_longest_last_time_is_claimed_first(tmp_path: Path, heavier: str) -> None:
+    cache = GradeCache(tmp_path / "cache")
+    cache.record_durations({"lesson01_endpoints": 1.0, "lesson02_validation": 1.0, heavier: 9.0})
+    with Batch(GradeOptions(lessons=["1", "2"], cache=tmp_path / "cache")) as batch:
+        jobs = batch.enqueue(batch.materialise([learner(tmp_path, "ana", "solutions")]))
+        claimed_first = min(jobs, key=lambda job: job.path.name)
+    assert claimed_first.lesson.package == heavier
 
 
 def test_each_input_of_a_job_is_part_of_its_key(tmp_path: Path) -> None:
