@@ -177,6 +177,16 @@ def side_by_side(scratch: Path) -> dict[str, float]:
     }
 
 
+def cpu_per_lesson(scratch: Path) -> dict[str, float]:
+    """In-process CPU seconds per exercise of each lesson: where the grading time goes."""
+    copy = copies_of_solutions(scratch / "per-lesson", 1)[0]
+    results = {}
+    for lesson in lessons():
+        _, _, cpu = timed(lambda: run_checks([lesson.package], impl=copy / "labs"))  # noqa: B023 (run at once)
+        results[f"in-process CPU s per exercise, {lesson.package}"] = round(cpu / len(lesson.exercises), 2)
+    return results
+
+
 def broker_scaling(scratch: Path, submissions: int, lesson_numbers: list[str]) -> dict[str, float]:
     """``course grade --broker`` with 1, 2 and 4 ``course grade-node`` processes on this machine."""
     broker = get_settings().redis_url.rsplit("/", 1)[0] + "/15"
@@ -215,6 +225,7 @@ def broker_scaling(scratch: Path, submissions: int, lesson_numbers: list[str]) -
 def rebased(broker_submissions: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as scratch:
         results = side_by_side(Path(scratch))
+        results.update(cpu_per_lesson(Path(scratch)))
         results.update(broker_scaling(Path(scratch), broker_submissions, ["1", "2", "3", "4", "5"]))
     return results
 
