@@ -276,8 +276,8 @@ async def test_a_revoked_token_stays_on_the_blocklist_until_it_expires(client: A
     """After a logout, GET /admin/revocations/{jti} (as the admin ada) with the access token's `jti` → 200
     {"jti": ..., "expires_in": <seconds>}: the entry lasts as long as the token has left (its `exp`), never less
     (give or take a second), and is never kept for good (-1) nor for the refresh token's lifetime. A `jti` that was
-    never revoked → 404. (How close to `exp` the entry ends is the next check's job: here the slack above is wide, so
-    that how long login → logout took on a busy machine never decides the verdict.)"""
+    never revoked → 404. How close to `exp` the entry ends is the next check's job: here the slack above is wide, so
+    that how long login → logout took on a busy machine never decides the verdict."""
     tokens, other = await login(client, BEN), await login(client, BEN)
     await logout(client, tokens, "(logging out, so the access token goes on the blocklist)")
     expires = claims_of(tokens["access"]).get("exp")
