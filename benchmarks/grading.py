@@ -27,10 +27,7 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -45,7 +42,7 @@ from course.checks import run_checks
 from course.config import SandboxLimits, get_settings
 from course.grading.batch import GradeOptions, grade_all
 from course.grading.cache import GradeCache, lesson_context
-from course.grading.distributed import grade_distributed
+from course.grading.distributed import grade_distributed, grading_nodes
 from course.grading.sandbox_client import ZygoteProcess
 from course.grading.sandboxed_labs import SandboxedLabs
 from course.layout import checkout_root, lessons
@@ -191,27 +188,12 @@ def broker_scaling(scratch: Path, submissions: int, lesson_numbers: list[str]) -
     """``course grade --broker`` with 1, 2 and 4 ``course grade-node`` processes on this machine."""
     broker = get_settings().redis_url.rsplit("/", 1)[0] + "/15"
     copies = copies_of_solutions(scratch / "broker", submissions)
-    course = Path(sys.executable).parent / "course"
     results: dict[str, float] = {}
     for workers in (1, 2, 4):
         queue = f"course.grading.bench-{os.getpid()}-{workers}"
-        nodes = [
-            subprocess.Popen(
-                [str(course), "grade-node", "--broker", broker, "--queue", queue],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            for _ in range(workers)
-        ]
-        try:
+        with grading_nodes(broker, queue, workers):
             options = GradeOptions(lessons=lesson_numbers)
             graded, wall, _ = timed(partial(grade_distributed, copies, options, broker, queue=queue))
-        finally:
-            for node in nodes:
-                os.killpg(node.pid, signal.SIGTERM)
-            for node in nodes:
-                node.wait(60)
         if any(outcome.status != "passed" for outcome in graded.outcomes):
             raise SystemExit("the solutions lost points on the grading nodes")
         results[f"--broker, {workers} worker(s): submissions per minute"] = round(60 * submissions / wall, 1)

@@ -8,10 +8,15 @@ is the same whoever graded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -108,3 +113,25 @@ def grade_distributed(
             graded.shortfalls = sorted({*graded.shortfalls, *reply["shortfalls"]})
             progress(name)
     return graded
+
+
+@contextlib.contextmanager
+def grading_nodes(broker: str, queue: str, count: int) -> Iterator[None]:
+    """``count`` ``course grade-node`` processes of this machine on ``queue``, stopped on leaving."""
+    course = Path(sys.executable).parent / "course"
+    nodes = [
+        subprocess.Popen(
+            [str(course), "grade-node", "--broker", broker, "--queue", queue],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for node in nodes:
+            os.killpg(node.pid, signal.SIGTERM)
+        for node in nodes:
+            node.wait(60)
