@@ -273,6 +273,9 @@ def grade(
     lms_map: Annotated[
         Path | None, typer.Option(help="CSV learner,name,id,sis_user_id,sis_login_id,section: adds canvas/moodle.csv")
     ] = None,
+    canvas_assignments: Annotated[
+        Path | None, typer.Option(help="CSV lesson,assignment_id: canvas.csv updates these Canvas assignments")
+    ] = None,
     similarity: Annotated[bool, typer.Option(help="class report: pairs of learners whose code is alike")] = True,
     similarity_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="least similarity reported")] = 0.8,
 ) -> None:
@@ -281,15 +284,19 @@ def grade(
     from rich.progress import Progress
 
     from .grading.batch import GradeOptions, GradingError, grade_all
-    from .grading.exports import LmsMapError, read_lms_map, write_exports
+    from .grading.exports import LmsMapError, read_canvas_assignments, read_lms_map, write_exports
     from .grading.reports import OutputRefused, write_reports
     from .grading.submissions import submission_name
 
     try:  # a bad map is found before an hour of grading, not after
         identities = read_lms_map(lms_map) if lms_map else None
+        assignment_ids = read_canvas_assignments(canvas_assignments) if canvas_assignments else None
     except LmsMapError as bad:
-        console.print(f"[red]--lms-map:[/red] {escape(str(bad))}")
+        console.print(f"[red]LMS files:[/red] {escape(str(bad))}")
         raise typer.Exit(2) from None
+    if assignment_ids and identities is None:
+        console.print("[red]--canvas-assignments needs --lms-map: canvas.csv identifies learners by their LMS ids[/]")
+        raise typer.Exit(2)
     chosen = [path for path in submissions if not only or submission_name(path) in only]
     limits = SandboxLimits(
         cpu_seconds=cpu_seconds,
@@ -331,7 +338,7 @@ def grade(
         similar = class_similarity(chosen, graded.outcomes, similarity_threshold)
     try:
         write_reports(graded.outcomes, out, notes=graded.shortfalls, similarity=similar)
-        for warning in write_exports(graded.outcomes, out, identities=identities):
+        for warning in write_exports(graded.outcomes, out, identities=identities, assignment_ids=assignment_ids):
             console.print(f"[yellow]LMS export:[/yellow] {escape(warning)}")
     except OutputRefused as refused:
         console.print(f"[red]no reports written:[/red] {refused}")

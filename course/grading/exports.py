@@ -4,7 +4,9 @@
 next to the per-exercise ``gradebook.csv``. Given ``--lms-map map.csv`` (columns
 ``learner,name,id,sis_user_id,sis_login_id,section``; ``learner`` and ``id`` required), it
 also writes ``canvas.csv`` for Canvas's "Import gradebook" (a second row of points possible)
-and ``moodle.csv`` for Moodle's "Import grades from CSV" (identified by username).
+and ``moodle.csv`` for Moodle's "Import grades from CSV" (identified by username). With
+``--canvas-assignments ids.csv`` (columns ``lesson,assignment_id``) each lesson's column names
+its Canvas assignment, so that an import updates it instead of adding a new one.
 
 Learner names, titles and map fields end up in spreadsheets, so every text cell that a
 spreadsheet would run as a formula is neutralised with a leading ``'``.
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..layout import Lesson
+from ..layout import Lesson, find_lesson
 from .reports import CheckOutcome, OutputDir, exercise_rows, learner_totals
 
 MAP_COLUMNS = ("learner", "name", "id", "sis_user_id", "sis_login_id", "section")
@@ -69,8 +71,8 @@ def csv_text(rows: Iterable[Sequence[object]]) -> str:
     return buffer.getvalue()
 
 
-def read_lms_map(path: Path) -> dict[str, LmsIdentity]:
-    """learner -> identity from a mapping CSV; LmsMapError for a missing column, a duplicate or an empty learner."""
+def _read_rows(path: Path, required: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
+    """(line number, row with stripped cells) of a small CSV file; LmsMapError if unreadable or lacking ``required``."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
             text = file.read(MAP_BYTES + 1)
@@ -80,13 +82,19 @@ def read_lms_map(path: Path) -> dict[str, LmsIdentity]:
         raise LmsMapError(f"{path} is larger than {MAP_BYTES // 1024**2} MB")
     reader = csv.DictReader(io.StringIO(text))
     header = [column.strip() for column in reader.fieldnames or ()]
-    missing = [column for column in REQUIRED_MAP_COLUMNS if column not in header]
+    missing = [column for column in required if column not in header]
     if missing:
         raise LmsMapError(f"{path} lacks the column(s) {', '.join(missing)}; its header is {','.join(header)!r}")
     reader.fieldnames = header
-    identities: dict[str, LmsIdentity] = {}
     for line, row in enumerate(reader, start=2):
-        values = {column: (row.get(column) or "").strip() for column in MAP_COLUMNS}
+        yield line, {column: (value or "").strip() for column, value in row.items() if isinstance(column, str)}
+
+
+def read_lms_map(path: Path) -> dict[str, LmsIdentity]:
+    """learner -> identity from a mapping CSV; LmsMapError for a missing column, a duplicate or an empty learner."""
+    identities: dict[str, LmsIdentity] = {}
+    for line, row in _read_rows(path, REQUIRED_MAP_COLUMNS):
+        values = {column: row.get(column, "") for column in MAP_COLUMNS}
         learner = values["learner"]
         if not learner:
             raise LmsMapError(f"{path}, line {line}: the learner is empty")
@@ -94,6 +102,22 @@ def read_lms_map(path: Path) -> dict[str, LmsIdentity]:
             raise LmsMapError(f"{path}, line {line}: learner {learner!r} is listed twice")
         identities[learner] = LmsIdentity(**values)
     return identities
+
+
+def read_canvas_assignments(path: Path) -> dict[str, str]:
+    """lesson package -> Canvas assignment id, from a CSV ``lesson,assignment_id`` (lesson by number or name)."""
+    assignments: dict[str, str] = {}
+    for line, row in _read_rows(path, ("lesson", "assignment_id")):
+        try:
+            package = find_lesson(row["lesson"]).package
+        except LookupError as unknown:
+            raise LmsMapError(f"{path}, line {line}: {unknown}") from None
+        if not row["assignment_id"].isdigit():
+            raise LmsMapError(f"{path}, line {line}: a Canvas assignment id is a number, not {row['assignment_id']!r}")
+        if package in assignments:
+            raise LmsMapError(f"{path}, line {line}: {package} is listed twice")
+        assignments[package] = row["assignment_id"]
+    return assignments
 
 
 def lesson_scores(outcomes: Sequence[CheckOutcome]) -> LessonScores:

@@ -15,6 +15,7 @@ from course.grading.exports import (
     LmsIdentity,
     LmsMapError,
     lesson_titles,
+    read_canvas_assignments,
     read_lms_map,
     write_exports,
 )
@@ -173,3 +174,37 @@ def test_lesson_titles_come_from_the_notebooks() -> None:
     titles = lesson_titles([L1, "not_a_lesson"])
     assert titles[L1].startswith("01") and titles[L1] != L1
     assert titles["not_a_lesson"] == "not_a_lesson"
+
+
+def test_canvas_assignment_ids_are_read_by_lesson_number_or_name(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text(f"\ufefflesson,assignment_id\n1,9001\n{L2}, 9002 \n", encoding="utf-8")
+    assert read_canvas_assignments(path) == {L1: "9001", L2: "9002"}
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("lesson\n1\n", "lacks the column(s) assignment_id"),
+        ("lesson,assignment_id\n99,1\n", "line 2: no lesson '99'"),
+        ("lesson,assignment_id\n1,=1+1\n", "line 2: a Canvas assignment id is a number"),
+        ("lesson,assignment_id\n1,5\nlesson01_endpoints,6\n", f"line 3: {L1} is listed twice"),
+    ],
+)
+def test_bad_canvas_assignment_ids_are_a_clear_error(tmp_path: Path, text: str, error: str) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LmsMapError, match=error.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
+        read_canvas_assignments(path)
+
+
+def test_grade_refuses_canvas_assignments_without_a_map_before_grading(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("lesson,assignment_id\n1,9001\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["grade", str(tmp_path / "nothing.zip"), "--out", str(tmp_path / "out"), "--canvas-assignments", str(path)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 2 and "--canvas-assignments needs --lms-map" in result.output
+    assert not (tmp_path / "out").exists()

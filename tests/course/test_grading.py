@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import subprocess
 import time
 import zipfile
 from collections import defaultdict
@@ -108,10 +107,7 @@ async def test_knows_the_secret_answer(client):
 
 @pytest.mark.long
 def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: Path) -> None:
-    import signal
-    import sys
-
-    from course.grading.distributed import grade_distributed
+    from course.grading.distributed import grade_distributed, grading_nodes
     from course.resources import services_status
 
     reachable, why = services_status()
@@ -121,29 +117,14 @@ def test_distributed_grading_on_two_workers_gives_the_local_gradebook(tmp_path: 
         pytest.skip(why)
     broker = get_settings().redis_url.rsplit("/", 1)[0] + "/15"  # a database of its own for the queue
     queue = f"course.grading.test-{os.getpid()}-{time.time_ns()}"  # so no other run's workers take its tasks
-    course = Path(sys.executable).parent / "course"
-    workers = [
-        subprocess.Popen(
-            [str(course), "grade-node", "--broker", broker, "--queue", queue],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        for _ in range(2)
-    ]
-    try:
-        reverted = submission(
-            tmp_path, "reverted", "solutions", {f"{LESSON01}/users.py": (ROOT / LESSON01 / "users.py").read_text()}
-        )
-        paths = [ROOT / "solutions", ROOT / "labs", reverted]
-        options = GradeOptions(lessons=["1", "2"])
+    reverted = submission(
+        tmp_path, "reverted", "solutions", {f"{LESSON01}/users.py": (ROOT / LESSON01 / "users.py").read_text()}
+    )
+    paths = [ROOT / "solutions", ROOT / "labs", reverted]
+    options = GradeOptions(lessons=["1", "2"])
+    with grading_nodes(broker, queue, 2):
         write_reports(grade_distributed(paths, options, broker, queue=queue).outcomes, tmp_path / "distributed")
-        write_reports(grade_all(paths, options), tmp_path / "local")
-    finally:
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(30)
+    write_reports(grade_all(paths, options), tmp_path / "local")
     distributed = (tmp_path / "distributed" / "gradebook.csv").read_text()
     assert distributed == (tmp_path / "local" / "gradebook.csv").read_text()
     assert "reverted,lesson01_endpoints,1.1,0," in distributed
@@ -162,7 +143,10 @@ def test_the_grade_command_writes_every_output_and_regrades_one_learner(
     assert submitted.exit_code == 0 and (tmp_path / "submissions" / "grace.zip").is_file()
     out = tmp_path / "grades"
     args = ["grade", str(tmp_path / "submissions" / "grace.zip"), str(ROOT / "solutions"), "--out", str(out)]
-    result = runner.invoke(app, [*args, "--exercise", "1.1", "--only", "solutions"])
+    (tmp_path / "map.csv").write_text("learner,id\nsolutions,101\n")
+    (tmp_path / "ids.csv").write_text("lesson,assignment_id\n1,9001\n")
+    lms = ["--lms-map", str(tmp_path / "map.csv"), "--canvas-assignments", str(tmp_path / "ids.csv")]
+    result = runner.invoke(app, [*args, "--exercise", "1.1", "--only", "solutions", *lms])
     assert result.exit_code == 0, result.output
     assert (out / "gradebook.csv").read_text().splitlines() == [
         "learner,lesson,exercise,points,max_points,status",
@@ -174,8 +158,11 @@ def test_the_grade_command_writes_every_output_and_regrades_one_learner(
         "feedback",
         "report.html",
         "lessons.csv",
+        "canvas.csv",
+        "moodle.csv",
         "similarity",
     }
+    assert (out / "canvas.csv").read_text().splitlines()[0].endswith("(9001)")
 
 
 def test_a_check_module_that_cannot_load_is_the_graders_failure(tmp_path: Path) -> None:
