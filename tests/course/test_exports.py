@@ -158,15 +158,23 @@ def test_a_map_with_only_the_required_columns_and_a_bom_is_read(tmp_path: Path) 
     assert read_lms_map(path) == {"ada": LmsIdentity("ada", id="101")}
 
 
-def test_grade_refuses_a_bad_map_before_grading(tmp_path: Path) -> None:
-    path = tmp_path / "map.csv"
-    path.write_text("learner,name\nada,Ada\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("files", "error"),
+    [
+        ({"--lms-map": "learner,name\nada,Ada\n"}, "lacks the column(s) id"),
+        ({"--canvas-assignments": "lesson,assignment_id\n1,9001\n"}, "--canvas-assignments needs --lms-map"),
+    ],
+)
+def test_grade_refuses_bad_lms_files_before_grading(tmp_path: Path, files: dict[str, str], error: str) -> None:
+    options = []
+    for index, (option, text) in enumerate(files.items()):
+        path = tmp_path / f"file{index}.csv"
+        path.write_text(text, encoding="utf-8")
+        options += [option, str(path)]
     result = CliRunner().invoke(
-        app,
-        ["grade", str(tmp_path / "nothing.zip"), "--out", str(tmp_path / "out"), "--lms-map", str(path)],
-        env={"COLUMNS": "200"},
+        app, ["grade", str(tmp_path / "nothing.zip"), "--out", str(tmp_path / "out"), *options], env={"COLUMNS": "200"}
     )
-    assert result.exit_code == 2 and "lacks the column(s) id" in result.output
+    assert result.exit_code == 2 and error in result.output
     assert not (tmp_path / "out").exists()  # nothing graded, nothing written
 
 
@@ -196,15 +204,3 @@ def test_bad_canvas_assignment_ids_are_a_clear_error(tmp_path: Path, text: str, 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LmsMapError, match=error.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
         read_canvas_assignments(path)
-
-
-def test_grade_refuses_canvas_assignments_without_a_map_before_grading(tmp_path: Path) -> None:
-    path = tmp_path / "ids.csv"
-    path.write_text("lesson,assignment_id\n1,9001\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        app,
-        ["grade", str(tmp_path / "nothing.zip"), "--out", str(tmp_path / "out"), "--canvas-assignments", str(path)],
-        env={"COLUMNS": "200"},
-    )
-    assert result.exit_code == 2 and "--canvas-assignments needs --lms-map" in result.output
-    assert not (tmp_path / "out").exists()
