@@ -62,10 +62,13 @@ def report_status(session: Session, celery: Celery, report_id: int) -> ReportRea
     """The report with its live status, progress and error, as the result backend has them."""
     report = get_report(session, report_id)
     result = _result_of(report, celery)
-    status = STATUSES.get(result.state, "running")
+    # State and details in one read of the backend: read apart, the state could still say
+    # PROGRESS while the details were already the finished CSV, and progress would drop to 0.
+    meta = celery.backend.get_task_meta(result.id)
+    status = STATUSES.get(meta["status"], "running")
     total = _days(report)
     progress: Progress | None = Progress(done=0, total=total)
-    info = result.info  # read once: each read asks the backend, and the task may have moved on to a retry meanwhile
+    info = meta["result"]
     if status == "running" and isinstance(info, dict):
         progress = Progress(done=int(info.get("done", 0)), total=total)
     elif status == "done":
