@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import CheckRun, render, run_checks
-from .config import CHECK_TIMEOUT, FAR_TIME_ZONE, GRADING_QUEUE, SUBMISSION_TIMEOUT, SandboxLimits
+from .config import CHECK_TIMEOUT, FAR_TIME_ZONE, GRADING_QUEUE, STRENGTH_JOBS, SUBMISSION_TIMEOUT, SandboxLimits
 from .layout import find_lesson, lessons
 
 app = typer.Typer(help="FastAPI Course Lab: lessons, checks and the tools around them.", no_args_is_help=True)
@@ -402,7 +402,7 @@ app.add_typer(strength_app, name="strength")
 def strength_run(
     selectors: Annotated[list[str] | None, typer.Argument(help="lessons; all by default")] = None,
     only: Annotated[list[str] | None, typer.Option(help="only this variant (its patch name; repeatable)")] = None,
-    jobs: Annotated[int, typer.Option("-j", help="variants checked at once")] = 2,
+    jobs: Annotated[int, typer.Option("-j", help="grading batches and self-checks at once")] = STRENGTH_JOBS,
     tz: Annotated[str, typer.Option(help="the time zone the labs run in")] = FAR_TIME_ZONE,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="each variant, and the checks it failed")] = False,
 ) -> None:

@@ -57,6 +57,10 @@ QUERY_TIMEOUT = 5.0  # one statement a check runs on a lab's database, from outs
 # away, so that a lab that reads a time in the machine's zone shows it.
 FAR_TIME_ZONE = "Asia/Kathmandu"
 
+# Check strength: grading batches and self-checks at once. They mostly wait (on workers
+# starting, on sleeps the checks need), so more than the machine has cores.
+STRENGTH_JOBS = 6
+
 # --- files ---------------------------------------------------------------------------------
 NBVAL_CONFIG = "tests/nbval.cfg"  # nbval's output sanitizers, also applied by course record
 

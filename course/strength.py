@@ -36,12 +36,13 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from .check_forks import CheckForks
-from .config import FAR_TIME_ZONE
+from .config import FAR_TIME_ZONE, STRENGTH_JOBS
 from .layout import EXERCISE_ID, Lesson, checkout_root, find_lesson, lessons
 from .patches import IGNORED, PatchError, apply
 
 STRENGTH_DIR = "tests/strength"
 BUGS_PER_EXERCISE = 2
+GRADE_WORKERS = 2  # check workers per grading batch
 
 Kind = Literal["bug", "alternative", "solution", "starter"]
 HEADERS = {"planted bug": "bug", "correct alternative": "alternative"}
@@ -205,76 +206,108 @@ def _self_check(
     return {r.name: r.passed for r in run.results}, {r.name: r.message for r in run.results if not r.passed}
 
 
-def _grade(builds: dict[str, Path], selector: str, jobs: int, timeout: float | None, tz: str) -> dict[str, Verdicts]:
+def _grade(builds: dict[str, Path], selector: str, timeout: float | None) -> dict[str, Verdicts]:
     """``course grade`` of every build, on the lesson or the exercise ``selector`` names, in one batch."""
     from .grading.batch import GradeOptions, grade_all
-    from .harness import environment
 
     exercise = bool(EXERCISE_ID.match(selector))
-    options = GradeOptions(lessons=[] if exercise else [selector], exercises=[selector] if exercise else [], jobs=jobs)
+    options = GradeOptions(
+        lessons=[] if exercise else [selector], exercises=[selector] if exercise else [], jobs=GRADE_WORKERS
+    )
     if timeout:
         options.check_timeout = timeout
     graded: dict[str, Verdicts] = {label: {} for label in builds}
-    with environment({"TZ": tz}):  # the sandbox server and the check workers take the zone from here
-        outcomes = grade_all([labs.parent for labs in builds.values()], options).outcomes
-    for outcome in outcomes:
+    for outcome in grade_all([labs.parent for labs in builds.values()], options).outcomes:
         graded.setdefault(outcome.learner, {})[outcome.check] = outcome.status == "passed"
     return graded
 
 
-def measure_lesson(
-    lesson: Lesson,
-    *,
-    only: Iterable[str] = (),
-    jobs: int = 2,
-    timeout: float | None = None,
-    tz: str = FAR_TIME_ZONE,
-    progress: Callable[[str], None] = lambda line: None,
-) -> LessonStrength:
-    """Grade the lesson's variants (and its solution and starter) both ways, in the time zone ``tz``."""
+@dataclass
+class _LessonRun:
+    """One lesson's variants, built, and what is known of them so far."""
+
+    lesson: Lesson
+    results: dict[str, VariantResult]
+    builds: dict[str, Path]
+    partial: bool
+
+    def groups(self) -> list[tuple[str, dict[str, Path]]]:
+        """One grading batch per selector: the whole lesson, then each exercise that has planted bugs."""
+        selectors = {label: self.results[label].variant.selector for label in self.builds}
+        ordered = sorted(set(selectors.values()), key=lambda chosen: (chosen != self.lesson.package, chosen))
+        return [
+            (selector, {label: labs for label, labs in self.builds.items() if selectors[label] == selector})
+            for selector in ordered
+        ]
+
+    def strength(self) -> LessonStrength:
+        return LessonStrength(self.lesson, list(self.results.values()), partial=self.partial)
+
+
+def _build_lesson(lesson: Lesson, only: Iterable[str], scratch: Path) -> _LessonRun:
     wanted = set(only)
     chosen = [v for v in [*_reference_variants(lesson), *variants_of(lesson)] if not wanted or v.name in wanted]
-    results = {variant.label: VariantResult(variant) for variant in chosen}
-    with tempfile.TemporaryDirectory(prefix="course-strength-") as scratch:
-        builds: dict[str, Path] = {}
-        for variant in chosen:
-            try:
-                builds[variant.label] = build(variant, Path(scratch) / variant.label)
-            except PatchError as exc:
-                results[variant.label].error = str(exc)
-
-        selectors = {label: results[label].variant.selector for label in builds}
-
-        def self_check(label: str) -> None:
-            result = results[label]
-            result.checked, result.messages = _self_check(builds[label], selectors[label], timeout, tz, forks)
-            progress(f"checked {label}")
-
-        # Each self-check is a fresh pytest process as `course check` starts, forked from a warm server.
-        with CheckForks() as forks, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(self_check, builds))
-        # One grading batch per selector: the whole lesson, then each exercise that has planted bugs.
-        for selector in sorted(set(selectors.values()), key=lambda chosen: (chosen != lesson.package, chosen)):
-            group = {label: labs for label, labs in builds.items() if selectors[label] == selector}
-            for label, verdicts in _grade(group, selector, jobs, timeout, tz).items():
-                results[label].graded = verdicts
-            progress(f"graded {len(group)} variant(s) of {lesson.package} on {selector}")
-    return LessonStrength(lesson, list(results.values()), partial=bool(wanted))
+    run = _LessonRun(lesson, {variant.label: VariantResult(variant) for variant in chosen}, {}, bool(wanted))
+    for variant in chosen:
+        try:
+            run.builds[variant.label] = build(variant, scratch / variant.label)
+        except PatchError as exc:
+            run.results[variant.label].error = str(exc)
+    return run
 
 
-def measure(
-    selectors: Sequence[str] = (),
+def measure_lessons(
+    chosen: Sequence[Lesson],
     *,
     only: Iterable[str] = (),
-    jobs: int = 2,
+    jobs: int = STRENGTH_JOBS,
     timeout: float | None = None,
     tz: str = FAR_TIME_ZONE,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[LessonStrength]:
+    """Grade the lessons' variants (and their solutions and starters) both ways, in the time zone ``tz``.
+
+    Every grading batch and every self-check of every lesson shares one pool of ``jobs``
+    threads, the batches first since they take longest: most of their time is spent
+    waiting (on workers starting, on sleeps the checks need), so the pool is wider than
+    the machine has cores.
+    """
+    from .harness import environment
+
+    with (
+        tempfile.TemporaryDirectory(prefix="course-strength-") as scratch,
+        environment({"TZ": tz}),  # the sandbox server and the check workers take the zone from here
+        CheckForks() as forks,  # each self-check is a fresh pytest process, as `course check` starts
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
+        runs = [_build_lesson(lesson, only, Path(scratch)) for lesson in chosen]
+
+        def grade(run: _LessonRun, selector: str, group: dict[str, Path]) -> None:
+            for label, verdicts in _grade(group, selector, timeout).items():
+                run.results[label].graded = verdicts
+            progress(f"graded {len(group)} variant(s) of {run.lesson.package} on {selector}")
+
+        def self_check(run: _LessonRun, label: str) -> None:
+            result = run.results[label]
+            result.checked, result.messages = _self_check(
+                run.builds[label], result.variant.selector, timeout, tz, forks
+            )
+            progress(f"checked {label}")
+
+        futures = [pool.submit(grade, run, selector, group) for run in runs for selector, group in run.groups()]
+        futures += [pool.submit(self_check, run, label) for run in runs for label in run.builds]
+        for future in futures:
+            future.result()
+    return [run.strength() for run in runs]
+
+
+def measure_lesson(lesson: Lesson, **options: Any) -> LessonStrength:
+    return measure_lessons([lesson], **options)[0]
+
+
+def measure(selectors: Sequence[str] = (), **options: Any) -> list[LessonStrength]:
     chosen = [find_lesson(selector) for selector in selectors] if selectors else list(lessons())
-    return [
-        measure_lesson(lesson, only=only, jobs=jobs, timeout=timeout, tz=tz, progress=progress) for lesson in chosen
-    ]
+    return measure_lessons(chosen, **options)
 
 
 def first_line(text: str, limit: int = 160) -> str:
