@@ -7,7 +7,7 @@ proven both in UTC and in a zone far from it, and in both modes:
 2. Lint and types: ruff (format and lint) and mypy (strict on ``course/``).
 3. Checks and machinery tests against the solutions (the suite also proves that every
    check fails on the starter); embedded mode, UTC.
-4. Notebooks through nbval: strict against the solutions, error-free on the starter.
+4. Notebooks through nbval: strict against the solutions, error-free on the starter, both at once.
 5. Check strength: every planted bug loses points, every correct alternative scores full,
    and ``course check`` and ``course grade`` agree, in a far time zone. Prints the kill rate.
 6. Steps 3 and 4 again in services mode, in the far time zone, when PostgreSQL and Redis
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -89,9 +90,14 @@ def _suite(env: Mapping[str, str]) -> tuple[bool, str]:
 
 
 def _notebooks(env: Mapping[str, str]) -> tuple[bool, str]:
-    solved = verify("solutions", extra_env=dict(env), stream=True)
-    starter = verify("labs", strict=False, extra_env=dict(env), stream=True)
+    # Both at once: kernels spend much of a notebook waiting (on workers, sleeps, timeouts).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        solved_run = pool.submit(verify, "solutions", extra_env=dict(env))
+        starter_run = pool.submit(verify, "labs", strict=False, extra_env=dict(env))
+        solved, starter = solved_run.result(), starter_run.result()
     for label, result in (("solutions", solved), ("starter", starter)):
+        console.print(f"nbval on the {label}:")
+        console.print(result.output, markup=False, highlight=False, end="")
         for timing in result.timings:
             console.print(f"  {label:9} {timing.notebook:38} wall {timing.wall:5.2f} s  floor {timing.floor:5.2f} s")
     ok = solved.returncode == 0 and starter.returncode == 0
