@@ -107,7 +107,7 @@ def _notebooks(env: Mapping[str, str]) -> tuple[bool, str]:
 def _strength(env: Mapping[str, str]) -> tuple[bool, str]:
     from .strength import measure, problems, render, summary
 
-    with environment(env):  # the grader's sandbox server and check workers take the zone from here
+    with environment(env):  # the stage's mode; measure sets the zone itself
         results = measure(tz=env["TZ"], progress=lambda line: console.print(f"  {line}"))
     render(results, console)
     found = [problem for lesson in results for problem in problems(lesson)]
