@@ -102,3 +102,23 @@ def test_the_notebook_step_needs_both_implementations_to_pass(monkeypatch: pytes
     outcomes["labs"] = 0
     assert pipeline._notebooks(env)[0]
     assert pipeline._sync(env)[0]
+
+
+def test_only_the_embedded_suite_is_measured_for_coverage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The coverage stage reads the embedded suite's data; the services suite runs untraced, so it costs less."""
+    import contextlib
+
+    commands: dict[str, list[str]] = {}
+
+    def fake_call(command: list[str], cwd: Path, env: dict[str, str]) -> int:
+        commands[env["COURSE_MODE"]] = command
+        return 0
+
+    monkeypatch.setattr(pipeline, "implementation_tree", lambda impl: contextlib.nullcontext(tmp_path))
+    monkeypatch.setattr(pipeline.subprocess, "call", fake_call)
+    for stage in pipeline.STAGES:
+        if stage.name == "checks and machinery":
+            assert stage.action({"COURSE_MODE": stage.mode.value, "TZ": stage.tz}) == (True, "pytest exit code 0")
+    assert "coverage" in commands["embedded"] and "pytest" in commands["embedded"]
+    assert "coverage" not in commands["services"] and "pytest" in commands["services"]
+    assert commands["services"][-2:] == ["-m", "not embedded_only"]
