@@ -1,8 +1,9 @@
 """The cheat battery: hostile submissions earn nothing, learn nothing, leave nothing, and cost nobody else a point.
 
 Each cheat is one trick a determined learner tried against the grader, kept here as a
-regression test. They are graded in one batch with twenty honest submissions, which
-must score exactly as they do when graded alone.
+regression test. They are graded in one batch with ten honest submissions, two of each
+of five kinds, five before the cheats and five after: each must score exactly as its kind
+does when graded alone.
 """
 
 import os
