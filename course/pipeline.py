@@ -14,7 +14,7 @@ proven both in UTC and in a zone far from it, and in both modes:
    answer (required when ``COURSE_SERVICES=required``). Without them, the notebooks run
    once more in embedded mode in the far time zone instead.
 7. Coverage of ``course/`` and ``solutions/``, as the embedded suite ran them: the services
-   suite adds under half a percent of lines, and tracing would cost it about a fifth more CPU.
+   suite adds under half a percent of lines, and tracing would cost it about two fifths more CPU.
 """
 
 from __future__ import annotations

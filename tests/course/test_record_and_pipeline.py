@@ -1,5 +1,6 @@
 """course record reproduces the stored notebooks; course test runs every step and says what it skipped."""
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -106,8 +107,6 @@ def test_the_notebook_step_needs_both_implementations_to_pass(monkeypatch: pytes
 
 def test_only_the_embedded_suite_is_measured_for_coverage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The coverage stage reads the embedded suite's data; the services suite runs untraced, so it costs less."""
-    import contextlib
-
     commands: dict[str, list[str]] = {}
 
     def fake_call(command: list[str], cwd: Path, env: dict[str, str]) -> int:
