@@ -53,6 +53,7 @@ from .sandbox_client import HostFailure, ZygoteProcess
 from .submissions import Refused, Submission, materialise, submission_name
 
 POLL = 0.05
+RUN_PREFIX = "course-grade-"  # each run's scratch directory: /dev/shm/course-grade-XXXX
 WORKER_EXIT = 30.0
 
 
@@ -237,7 +238,7 @@ class Batch:
         except (CacheRefused, OSError) as refused:
             raise GradingError(f"cannot use the cache {options.cache}: {refused}") from None
         self.selected = select(options.exercises or options.lessons)
-        self.base = Path(tempfile.mkdtemp(prefix="course-grade-", dir=scratch_root()))
+        self.base = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=scratch_root()))
         self.base.chmod(0o711)  # jails pass through to their own directories only
         self.trusted = self.base / "trusted"  # nothing here is ever seen from a jail
         self.trusted.mkdir(mode=0o700)
