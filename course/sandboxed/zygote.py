@@ -241,14 +241,16 @@ class Zygote:
             uid = self._claim_uid() if self.isolation.own_uid else None
             directory = self.work / "owners" / f"o{self.counter}"
             directory.mkdir(mode=0o711)
-            mounted = False
-            if self.isolation.namespaces:
-                mount_tmpfs(directory, self.limits)
-                mounted = True
-            if uid is not None:
-                kill_all(uid)  # a previous holder of this uid leaves nothing behind
-            cgroup = OwnerCgroup.create(self.cgroups, f"o{self.counter}", self.limits) if self.cgroups else None
-            self.owners[owner] = Owner(owner, uid, directory, mounted, cgroup)
+            found = self.owners[owner] = Owner(owner, uid, directory, mounted=False)
+            try:
+                if self.isolation.namespaces:
+                    mount_tmpfs(directory, self.limits)
+                    found.mounted = True
+                if self.cgroups:
+                    found.cgroup = OwnerCgroup.create(self.cgroups, f"o{self.counter}", self.limits)
+            except BaseException:  # half made: undo what was done, so that nothing is left mounted or claimed
+                self.op_close_owner(owner)
+                raise
         found = self.owners[owner]
         return {"uid": found.uid, "directory": str(found.directory)}
 
@@ -257,6 +259,18 @@ class Zygote:
         found = self.owners.pop(owner, None)
         if found is None:
             return {"closed": 0}
+        try:
+            self._kill_owner(found)
+        finally:  # forgotten now, so whatever the killing met, its tmpfs and uids are let go here or never
+            if not (found.mounted and unmount(found.directory)):
+                remove_tree(found.directory)
+            with contextlib.suppress(OSError):
+                found.directory.rmdir()
+            self._release(found.uid)  # the next to claim a uid kills what it still runs first
+            self._release(found.gateway_uid)
+        return {"closed": len(found.jails)}
+
+    def _kill_owner(self, found: Owner) -> None:
         if found.cgroup is not None:
             found.cgroup.kill()  # all the owner started is in its cgroup, frozen first: a fork bomb dies in one sweep
             for pid in found.jails:
@@ -268,13 +282,6 @@ class Zygote:
         for uid in (found.uid, found.gateway_uid):
             if uid is not None and processes_of(uid):  # nothing should be left; if it is, it goes now
                 kill_all(uid)
-        if not (found.mounted and unmount(found.directory)):
-            remove_tree(found.directory)
-        with contextlib.suppress(OSError):
-            found.directory.rmdir()
-        self._release(found.uid)
-        self._release(found.gateway_uid)
-        return {"closed": len(found.jails)}
 
     def _claim_uid(self) -> int:
         """A uid no other jail on this machine holds, even one of another grader's zygote."""
@@ -288,6 +295,7 @@ class Zygote:
                 os.close(lock)
                 continue
             self.uid_locks[uid] = lock
+            kill_all(uid)  # a previous holder of this uid leaves nothing behind
             return uid
         raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use")
 

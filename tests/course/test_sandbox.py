@@ -11,7 +11,9 @@ import pytest
 from course.config import SandboxLimits
 from course.protocol import ProtocolError, answer, check_peer, listening, request
 from course.safe_fs import UnsafeFile, make_directory, read_bounded, read_tail, remove_tree, replace_file
-from course.sandboxed.jail import JailSpec, jail_env, run_and_exit
+from course.sandboxed.cgroups import OwnerCgroup
+from course.sandboxed.jail import Isolation, JailSpec, jail_env, run_and_exit
+from course.sandboxed.zygote import Zygote
 
 OTHER_UID = 61999
 
@@ -130,3 +132,35 @@ def test_a_forked_child_ends_with_its_works_exit_code(monkeypatch: pytest.Monkey
     with pytest.raises(Exited):
         run_and_exit(work)
     assert codes == [code]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="an owner's tmpfs and uid need root")
+def test_an_owner_is_let_go_whole_even_when_opening_or_killing_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure part way leaves no owner's tmpfs mounted and no sandbox uid claimed."""
+    zygote = Zygote(tmp_path / "zygote.sock", tmp_path, SandboxLimits())
+    zygote.isolation = Isolation(own_uid=True, namespaces=True, cgroups=True)
+    (tmp_path / "owners").mkdir()
+
+    def mounts() -> list[str]:
+        points = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+        return [point for point in points if point.startswith(f"{tmp_path}/")]
+
+    def refused(*args: object) -> None:
+        raise OSError("no cgroup here")
+
+    zygote.cgroups = object()  # type: ignore[assignment]  # any layout: creating the owner's cgroup fails
+    monkeypatch.setattr(OwnerCgroup, "create", refused)
+    with pytest.raises(OSError, match="no cgroup"):
+        zygote.op_open_owner("0000-01")
+    assert (zygote.owners, zygote.uid_locks, mounts()) == ({}, {}, [])
+
+    zygote.cgroups = None
+    directory = Path(zygote.op_open_owner("0000-01")["directory"])
+    (directory / "written").write_text("by the learner")
+    assert mounts() == [str(directory)]
+    monkeypatch.setattr(Zygote, "_kill_owner", refused)
+    with pytest.raises(OSError, match="no cgroup"):
+        zygote.op_close_owner("0000-01")
+    assert (zygote.owners, zygote.uid_locks, mounts(), directory.exists()) == ({}, {}, [], False)
