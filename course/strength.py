@@ -206,14 +206,16 @@ def _self_check(
     return {r.name: r.passed for r in run.results}, {r.name: r.message for r in run.results if not r.passed}
 
 
-def _grade(builds: dict[str, Path], selector: str, timeout: float | None) -> dict[str, Verdicts]:
-    """``course grade`` of every build, on the lesson or the exercise ``selector`` names, in one batch."""
+def _grade(
+    lesson: Lesson, builds: dict[str, Path], selectors: dict[str, str], timeout: float | None
+) -> dict[str, Verdicts]:
+    """``course grade`` of every build of ``lesson`` in one batch, each on what its selector names: the
+    lesson, or one exercise of it. One batch per lesson starts one sandbox server and one pair of
+    check workers, where a batch per exercise would start them again for each."""
     from .grading.batch import GradeOptions, grade_all
 
-    exercise = bool(EXERCISE_ID.match(selector))
-    options = GradeOptions(
-        lessons=[] if exercise else [selector], exercises=[selector] if exercise else [], jobs=GRADE_WORKERS
-    )
+    narrowed = {label: [selector] for label, selector in selectors.items() if EXERCISE_ID.match(selector)}
+    options = GradeOptions(lessons=[lesson.package], only_exercises=narrowed, jobs=GRADE_WORKERS)
     if timeout:
         options.check_timeout = timeout
     graded: dict[str, Verdicts] = {label: {} for label in builds}
@@ -231,14 +233,16 @@ class _LessonRun:
     builds: dict[str, Path]
     partial: bool
 
-    def groups(self) -> list[tuple[str, dict[str, Path]]]:
-        """One grading batch per selector: the whole lesson, then each exercise that has planted bugs."""
-        selectors = {label: self.results[label].variant.selector for label in self.builds}
-        ordered = sorted(set(selectors.values()), key=lambda chosen: (chosen != self.lesson.package, chosen))
-        return [
-            (selector, {label: labs for label, labs in self.builds.items() if selectors[label] == selector})
-            for selector in ordered
-        ]
+    @property
+    def selectors(self) -> dict[str, str]:
+        """What each build is graded on: a planted bug its own exercise, the rest the whole lesson."""
+        return {label: self.results[label].variant.selector for label in self.builds}
+
+    @property
+    def checks(self) -> int:
+        """How many checks grading every build runs: the batches start largest first."""
+        sizes = {exercise.id: len(exercise.checks) for exercise in self.lesson.exercises}
+        return sum(sizes.get(selector, sum(sizes.values())) for selector in self.selectors.values())
 
     def strength(self) -> LessonStrength:
         return LessonStrength(self.lesson, list(self.results.values()), partial=self.partial)
@@ -267,10 +271,10 @@ def measure_lessons(
 ) -> list[LessonStrength]:
     """Grade the lessons' variants (and their solutions and starters) both ways, in the time zone ``tz``.
 
-    Every grading batch and every self-check of every lesson shares one pool of ``jobs``
-    threads, the batches first since they take longest: most of their time is spent
-    waiting (on workers starting, on sleeps the checks need), so the pool is wider than
-    the machine has cores.
+    Every grading batch (one per lesson, the largest first) and every self-check of every
+    lesson share one pool of ``jobs`` threads, the batches first since they take longest:
+    most of their time is spent waiting (on workers starting, on sleeps the checks need),
+    so the pool is wider than the machine has cores.
     """
     from .harness import environment
 
@@ -282,10 +286,10 @@ def measure_lessons(
     ):
         runs = [_build_lesson(lesson, only, Path(scratch)) for lesson in chosen]
 
-        def grade(run: _LessonRun, selector: str, group: dict[str, Path]) -> None:
-            for label, verdicts in _grade(group, selector, timeout).items():
+        def grade(run: _LessonRun) -> None:
+            for label, verdicts in _grade(run.lesson, run.builds, run.selectors, timeout).items():
                 run.results[label].graded = verdicts
-            progress(f"graded {len(group)} variant(s) of {run.lesson.package} on {selector}")
+            progress(f"graded {len(run.builds)} variant(s) of {run.lesson.package}")
 
         def self_check(run: _LessonRun, label: str) -> None:
             result = run.results[label]
@@ -294,7 +298,7 @@ def measure_lessons(
             )
             progress(f"checked {label}")
 
-        futures = [pool.submit(grade, run, selector, group) for run in runs for selector, group in run.groups()]
+        futures = [pool.submit(grade, run) for run in sorted(runs, key=lambda run: -run.checks) if run.builds]
         futures += [pool.submit(self_check, run, label) for run in runs for label in run.builds]
         for future in futures:
             future.result()

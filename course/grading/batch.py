@@ -68,6 +68,14 @@ class GradeOptions:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     submission_limits: SubmissionLimits = field(default_factory=SubmissionLimits)
     cache: Path | None = None  # grade only the jobs whose inputs changed since a run with this cache
+    # Per submission, by name: only these of the selected exercises. Check strength grades each
+    # planted bug on its own exercise, in one batch with the rest of its lesson's variants.
+    only_exercises: dict[str, list[str]] = field(default_factory=dict)
+
+    def exercises_for(self, learner: str, selected: Sequence[Exercise]) -> tuple[Exercise, ...]:
+        """What ``learner``'s submission is graded on: the selected exercises, or those it is narrowed to."""
+        only = self.only_exercises.get(learner)
+        return tuple(exercise for exercise in selected if only is None or exercise.id in only)
 
     def verdict_options(self) -> dict[str, object]:
         """The options that can change a verdict: part of every cache key."""
@@ -218,13 +226,17 @@ def take_in(paths: Sequence[Path], dest: Path, limits: SubmissionLimits) -> list
     return taken
 
 
-def refused_outcomes(taken: Sequence[Intake], selected: Sequence[Exercise]) -> list[CheckOutcome]:
-    """Every selected check of a refused submission: an error whose message is the reason."""
+def refused_outcomes(
+    taken: Sequence[Intake], selected: Sequence[Exercise], options: GradeOptions
+) -> list[CheckOutcome]:
+    """Every check a refused submission was to be graded on: an error whose message is the reason."""
     return [
         outcome
         for intake in taken
         if intake.submission is None
-        for outcome in _unreported(intake.name, selected, False, set(), intake.refused)
+        for outcome in _unreported(
+            intake.name, options.exercises_for(intake.name, selected), False, set(), intake.refused
+        )
     ]
 
 
@@ -281,27 +293,27 @@ class Batch:
         """Each job's key; the jobs the cache answers go straight to ``from_cache``, and get no key."""
         if self.cache is None:
             return {}
-        contexts = {
-            lesson: lesson_context(
-                lesson,
-                [e for e in self.selected if e.lesson == lesson],
-                self.hidden,
-                self.options.verdict_options(),
-            )
-            for lesson in lessons
-        }
+        contexts: dict[tuple[Exercise, ...], str] = {}
         keys = {}
         for index, intake in enumerate(taken):
             if intake.submission is None:
                 continue
             for lesson in lessons:
-                key = self.cache.key(contexts[lesson], intake.submission.labs, lesson)
+                exercises = self._exercises(intake.name, lesson)
+                if not exercises:
+                    continue
+                if exercises not in contexts:
+                    contexts[exercises] = lesson_context(lesson, exercises, self.hidden, self.options.verdict_options())
+                key = self.cache.key(contexts[exercises], intake.submission.labs, lesson)
                 stored = self.cache.get(key, intake.name)
                 if stored is None:
                     keys[index, lesson] = key
                 else:
                     self.from_cache += stored
         return keys
+
+    def _exercises(self, learner: str, lesson: Lesson) -> tuple[Exercise, ...]:
+        return self.options.exercises_for(learner, [e for e in self.selected if e.lesson == lesson])
 
     def enqueue(self, taken: Sequence[Intake]) -> list[Job]:
         """Queue a job per lesson of each submission. Workers claim them in name order: submission by
@@ -319,7 +331,11 @@ class Batch:
             submission = intake.submission
             if submission is None:
                 continue
-            to_grade = [lesson for lesson in chosen if self.cache is None or (index, lesson) in keys]
+            to_grade = [
+                lesson
+                for lesson in chosen
+                if (self.cache is None or (index, lesson) in keys) and self._exercises(intake.name, lesson)
+            ]
             if not to_grade:
                 continue
             tree = self.base / "trees" / f"{index:04d}"
@@ -329,7 +345,7 @@ class Batch:
             reports = self.trusted / "reports" / f"{index:04d}"
             reports.mkdir(parents=True)
             for lesson in to_grade:
-                exercises = tuple(e for e in self.selected if e.lesson == lesson)
+                exercises = self._exercises(intake.name, lesson)
                 wanted = {e.id for e in exercises}
                 hidden = tuple(
                     e
@@ -349,7 +365,7 @@ class Batch:
                     reports / f"{lesson.package}.done",
                     keys.get((index, lesson), ""),
                 )
-                payload = {
+                payload: dict[str, object] = {
                     "owner": f"{index:04d}-{lesson.number:02d}",
                     "lesson": lesson.package,
                     "tree": str(tree),
@@ -358,6 +374,8 @@ class Batch:
                     "done": str(job.done),
                     "started": str(reports / "started"),
                 }
+                if intake.name in self.options.only_exercises:
+                    payload["exercises"] = sorted(wanted)
                 path.write_text(json.dumps(payload), encoding="utf-8")
                 jobs.append(job)
         return jobs
@@ -464,7 +482,7 @@ class Batch:
     # --- 4. collect ----------------------------------------------------------------------------
 
     def collect(self, taken: Sequence[Intake], jobs: Sequence[Job]) -> list[CheckOutcome]:
-        outcomes = refused_outcomes(taken, self.selected) + self.from_cache
+        outcomes = refused_outcomes(taken, self.selected, self.options) + self.from_cache
         measured: dict[str, list[float]] = {}
         for job in jobs:
             graded = _outcomes(job, job.reason("the check did not report"))

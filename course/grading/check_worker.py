@@ -29,7 +29,7 @@ from ..compat import forget_report_sections, teardown_all
 from ..config import LAB_START_TIMEOUT, ROOT_ENV, SUBMISSION_TIMEOUT, SandboxLimits
 from ..harness import AppReport, use_backend
 from ..layout import lesson_of_module
-from ..pytest_plugin import APP_REPORT, reset_report
+from ..pytest_plugin import APP_REPORT, exercise_of, reset_report
 from ..resources import reset_resources
 from .sandbox_client import HostFailure, ZygoteClient
 from .sandboxed_labs import SandboxedLabs
@@ -88,6 +88,8 @@ def run_job(session: pytest.Session, labs: SandboxedLabs, job: dict[str, Any], t
     reset_report(config, job["report"])
     deadline = submission_deadline(Path(job["started"]), timeout)
     mine = [item for item in session.items if _lesson_of(item) == job["lesson"]]
+    if "exercises" in job:  # narrowed to some of the lesson's exercises, as ``--course-exercise`` would
+        mine = [item for item in mine if (marker := exercise_of(item)) and marker[0] in job["exercises"]]
     public = [item for item in mine if not is_hidden(item)]
     hidden = [item for item in mine if is_hidden(item)]
     try:

@@ -106,7 +106,7 @@ def grade_distributed(
                 payload = _zip_directory(intake.submission.labs)
                 arguments = [intake.name, payload, _options_to_json(options), hidden]
                 pending.append((intake.name, app.send_task(TASK, args=arguments, queue=queue)))
-        graded = Graded(refused_outcomes(taken, select(options.exercises or options.lessons)))
+        graded = Graded(refused_outcomes(taken, select(options.exercises or options.lessons), options))
         for name, result in pending:
             reply = result.get(timeout=options.submission_timeout + 120)
             graded.outcomes.extend(outcome_from_json(row) for row in reply["outcomes"])

@@ -12,11 +12,12 @@ import pytest
 
 from course.checks import run_checks
 from course.config import get_settings
-from course.grading.batch import GradeOptions, GradingError
+from course.grading.batch import Batch, GradeOptions, GradingError, Intake, refused_outcomes
 from course.grading.batch import grade_all as grade_batch
 from course.grading.reports import write_reports
 from course.grading.submissions import MANIFEST, pack
 from course.layout import checkout_root, find_lesson, lessons
+from course.safe_fs import remove_tree
 
 pytestmark = [pytest.mark.embedded_only, pytest.mark.timeout(600)]
 ROOT = checkout_root()
@@ -244,3 +245,23 @@ def test_a_deprecated_api_is_advice_in_the_self_check_and_the_feedback_alike(tmp
     write_reports(graded, tmp_path / "grades")
     page = next((tmp_path / "grades" / "feedback").iterdir()).read_text()
     assert "Advice" in page and "deprecated API" in page
+
+
+def test_a_submission_narrowed_to_one_exercise_is_queued_and_refused_on_it_alone(tmp_path: Path) -> None:
+    """``only_exercises``: one learner graded on exercise 1.2 alone, in the batch where another gets lessons 1 and 2."""
+    batch = Batch(GradeOptions(lessons=["1", "2"], only_exercises={"ana": ["1.2"], "cal": ["2.4"]}))
+    try:
+        jobs = batch.enqueue(batch.materialise([submission(tmp_path, name, "solutions") for name in ("ana", "ben")]))
+        queued = {
+            (job.submission.name, job.lesson.package): ([e.id for e in job.exercises], json.loads(job.path.read_text()))
+            for job in jobs
+        }
+    finally:
+        remove_tree(batch.base)
+    assert set(queued) == {("ana", "lesson01_endpoints"), ("ben", "lesson01_endpoints"), ("ben", "lesson02_validation")}
+    exercises, payload = queued["ana", "lesson01_endpoints"]
+    assert exercises == payload["exercises"] == ["1.2"]
+    exercises, payload = queued["ben", "lesson02_validation"]
+    assert exercises == ["2.1", "2.2", "2.3", "2.4"] and "exercises" not in payload  # the worker runs them all
+    refused = refused_outcomes([Intake("cal", None, "a link")], batch.selected, batch.options)
+    assert {(o.exercise, o.status, o.message) for o in refused} == {("2.4", "error", "a link")}
