@@ -331,11 +331,12 @@ class Batch:
             submission = intake.submission
             if submission is None:
                 continue
-            to_grade = [
-                lesson
+            to_grade = {
+                lesson: exercises
                 for lesson in chosen
-                if (self.cache is None or (index, lesson) in keys) and self._exercises(intake.name, lesson)
-            ]
+                if self.cache is None or (index, lesson) in keys
+                if (exercises := self._exercises(intake.name, lesson))
+            }
             if not to_grade:
                 continue
             tree = self.base / "trees" / f"{index:04d}"
@@ -344,8 +345,7 @@ class Batch:
             link_tree(tree, submission.labs)
             reports = self.trusted / "reports" / f"{index:04d}"
             reports.mkdir(parents=True)
-            for lesson in to_grade:
-                exercises = self._exercises(intake.name, lesson)
+            for lesson, exercises in to_grade.items():
                 wanted = {e.id for e in exercises}
                 hidden = tuple(
                     e

@@ -422,6 +422,12 @@ def uids_in_use() -> list[int]:
     return [uid for uid in range(FIRST_UID, FIRST_UID + UID_COUNT) if processes_of(uid)]
 
 
+def mounts_under(*directories: Path) -> list[str]:
+    """This process's mount points inside any of ``directories`` (for tests: none may outlive its owner)."""
+    points = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+    return [point for point in points if any(point.startswith(f"{directory}/") for directory in directories)]
+
+
 def main() -> None:  # pragma: no cover - runs as its own process
     path, work, limits = sys.argv[1], Path(sys.argv[2]), SandboxLimits(**json.loads(sys.argv[3]))
     Zygote(Path(path), work, limits).serve()

@@ -24,7 +24,7 @@ from course.grading.batch import RUN_PREFIX, Batch, GradeOptions, grade_all
 from course.grading.reports import OutputDir, OutputRefused, write_reports
 from course.layout import checkout_root
 from course.sandboxed.jail import FIRST_UID, UID_COUNT
-from course.sandboxed.zygote import UID_LOCKS, uids_in_use
+from course.sandboxed.zygote import UID_LOCKS, mounts_under, uids_in_use
 
 pytestmark = [pytest.mark.embedded_only, pytest.mark.timeout(900)]
 ROOT = checkout_root()
@@ -430,8 +430,7 @@ def test_the_battery_earns_nothing_leaks_nothing_leaves_nothing_and_costs_nobody
         left = sandbox_files(Path("/dev/shm"), began, grading_runs) + sandbox_files(Path("/tmp"), began, grading_runs)
         assert not left, f"a jail left files behind: {left}"
         # Only this test's runs: another test may be grading, with its owners' tmpfs mounted, right now.
-        mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-        mounts = [point for point in mounted if any(point.startswith(f"{run}/") for run in grading_runs)]
+        mounts = mounts_under(*grading_runs)
         assert not mounts, f"a grading run left mounts behind: {mounts}"
         # What a run wrote in /dev/shm is in its scratch directory; another test's run may be filling its own.
         assert not [run for run in grading_runs if run.exists()], "a grading run left its scratch directory"

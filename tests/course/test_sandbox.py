@@ -13,7 +13,7 @@ from course.protocol import ProtocolError, answer, check_peer, listening, reques
 from course.safe_fs import UnsafeFile, make_directory, read_bounded, read_tail, remove_tree, replace_file
 from course.sandboxed.cgroups import OwnerCgroup
 from course.sandboxed.jail import Isolation, JailSpec, jail_env, run_and_exit
-from course.sandboxed.zygote import Zygote
+from course.sandboxed.zygote import Zygote, mounts_under
 
 OTHER_UID = 61999
 
@@ -143,10 +143,6 @@ def test_an_owner_is_let_go_whole_even_when_opening_or_killing_it_fails(
     zygote.isolation = Isolation(own_uid=True, namespaces=True, cgroups=True)
     (tmp_path / "owners").mkdir()
 
-    def mounts() -> list[str]:
-        points = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-        return [point for point in points if point.startswith(f"{tmp_path}/")]
-
     def refused(*args: object) -> None:
         raise OSError("no cgroup here")
 
@@ -154,13 +150,13 @@ def test_an_owner_is_let_go_whole_even_when_opening_or_killing_it_fails(
     monkeypatch.setattr(OwnerCgroup, "create", refused)
     with pytest.raises(OSError, match="no cgroup"):
         zygote.op_open_owner("0000-01")
-    assert (zygote.owners, zygote.uid_locks, mounts()) == ({}, {}, [])
+    assert (zygote.owners, zygote.uid_locks, mounts_under(tmp_path)) == ({}, {}, [])
 
     zygote.cgroups = None
     directory = Path(zygote.op_open_owner("0000-01")["directory"])
     (directory / "written").write_text("by the learner")
-    assert mounts() == [str(directory)]
+    assert mounts_under(tmp_path) == [str(directory)]
     monkeypatch.setattr(Zygote, "_kill_owner", refused)
     with pytest.raises(OSError, match="no cgroup"):
         zygote.op_close_owner("0000-01")
-    assert (zygote.owners, zygote.uid_locks, mounts(), directory.exists()) == ({}, {}, [], False)
+    assert (zygote.owners, zygote.uid_locks, mounts_under(tmp_path), directory.exists()) == ({}, {}, [], False)
