@@ -16,6 +16,7 @@ stops one; on stdout ``{"id", "code"}`` says that a run has ended.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -55,6 +56,23 @@ WARM_MODULES = (
     "pwdlib",
     "jinja2",
     "alembic.config",
+    "alembic.command",
+    "httpcore",
+    "httpx_ws",
+    "wsproto",
+    "pydantic.v1",  # FastAPI looks for v1 models in every annotation
+    "sqlite3",
+    "sqlalchemy.dialects.sqlite.aiosqlite",
+    "argon2",
+    "pwdlib.hashers.argon2",
+    "starlette.middleware.cors",
+    "starlette.middleware.gzip",
+    "starlette.middleware.trustedhost",
+    "starlette.staticfiles",
+    "starlette.templating",
+    "prometheus_client",
+    "uvicorn",
+    "kombu",
 )
 POLL = 0.05
 KILL_GRACE = 5.0
@@ -64,9 +82,15 @@ KILL_GRACE = 5.0
 
 
 def _warm() -> None:
-    for name in WARM_MODULES:
+    from _pytest.config import default_plugins
+
+    for name in (*WARM_MODULES, *(f"_pytest.{plugin}" for plugin in default_plugins)):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    # Whatever the warm imports made lives as long as the server: out of the collector's sight, a
+    # child's collections (pytest forces several at its end) no longer walk, and so copy, every page of it.
+    gc.collect()
+    gc.freeze()
 
 
 def _run_child(request: dict[str, Any]) -> NoReturn:
