@@ -15,13 +15,19 @@ proven both in UTC and in a zone far from it, and in both modes:
    once more in embedded mode in the far time zone instead.
 7. Coverage of ``course/`` and ``solutions/``, as the embedded suite ran them: the services
    suite adds under half a percent of lines, and tracing would cost it about two fifths more CPU.
+
+Every stage is bound by the machine's CPU except where it waits (on workers, sleeps, kernels),
+so a mode's suite and its notebooks run side by side (``beside_next``): alone, neither keeps
+both cores busy. The first of a pair prints as it goes; the other's report follows it.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +48,13 @@ from .verify import verify
 COVERAGE_TARGET = 90
 UTC = "UTC"
 console = Console(highlight=False)
+_local = threading.local()  # a stage run beside another prints into a console of its own
 Action = Callable[[Mapping[str, str]], tuple[bool, str]]  # the stage's environment → passed?, detail
+
+
+def out() -> Console:
+    """Where the running stage prints: the terminal, or a buffer shown once the stage beside it has finished."""
+    return getattr(_local, "console", console)
 
 
 @dataclass
@@ -100,10 +112,10 @@ def _notebooks(env: Mapping[str, str]) -> tuple[bool, str]:
         starter_run = pool.submit(verify, "labs", strict=False, extra_env=dict(env))
         solved, starter = solved_run.result(), starter_run.result()
     for label, result in (("solutions", solved), ("starter", starter)):
-        console.print(f"nbval on the {label}:")
-        console.print(result.output, markup=False, highlight=False, end="")
+        out().print(f"nbval on the {label}:")
+        out().print(result.output, markup=False, highlight=False, end="")
         for timing in result.timings:
-            console.print(f"  {label:9} {timing.notebook:38} wall {timing.wall:5.2f} s  floor {timing.floor:5.2f} s")
+            out().print(f"  {label:9} {timing.notebook:38} wall {timing.wall:5.2f} s  floor {timing.floor:5.2f} s")
     ok = solved.returncode == 0 and starter.returncode == 0
     return ok, f"solutions exit {solved.returncode}, starter exit {starter.returncode}"
 
@@ -112,11 +124,12 @@ def _strength(env: Mapping[str, str]) -> tuple[bool, str]:
     from .strength import measure, problems, render, summary
 
     with environment(env):  # the stage's mode; measure sets the zone itself
-        results = measure(tz=env["TZ"], progress=lambda line: console.print(f"  {line}"))
-    render(results, console)
+        printer = out()  # measure reports progress from threads of its own
+        results = measure(tz=env["TZ"], progress=lambda line: printer.print(f"  {line}"))
+    render(results, printer)
     found = [problem for lesson in results for problem in problems(lesson)]
     for problem in found:
-        console.print(f"[red]✗[/] {problem}", highlight=False)
+        out().print(f"[red]✗[/] {problem}", highlight=False)
     return not found, summary(results)
 
 
@@ -136,6 +149,7 @@ class Stage:
     tz: str = UTC
     services: bool = False  # runs only when PostgreSQL and Redis answer
     without_services: bool = False  # runs only when they do not, in place of the services stages
+    beside_next: bool = False  # runs at the same time as the next stage that runs
 
     @property
     def title(self) -> str:
@@ -145,10 +159,17 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("sync check", _sync),
     Stage("lint and types", _lint_and_types),
-    Stage("checks and machinery", _suite),
+    Stage("checks and machinery", _suite, beside_next=True),
     Stage("notebooks", _notebooks),
     Stage("check strength", _strength, tz=FAR_TIME_ZONE),
-    Stage("checks and machinery", partial(_suite, measured=False), Mode.SERVICES, FAR_TIME_ZONE, services=True),
+    Stage(
+        "checks and machinery",
+        partial(_suite, measured=False),
+        Mode.SERVICES,
+        FAR_TIME_ZONE,
+        services=True,
+        beside_next=True,
+    ),
     Stage("notebooks", _notebooks, Mode.SERVICES, FAR_TIME_ZONE, services=True),
     Stage("notebooks", _notebooks, Mode.EMBEDDED, FAR_TIME_ZONE, without_services=True),
     Stage("coverage", _coverage),
@@ -156,12 +177,52 @@ STAGES: tuple[Stage, ...] = (
 
 
 def _run(stage: Stage) -> Step:
-    console.rule(f"[bold]{stage.title}")
     started = time.perf_counter()
     ok, detail = stage.action({MODE_ENV: stage.mode.value, "TZ": stage.tz})
     step = Step(stage.title, "passed" if ok else "failed", time.perf_counter() - started, detail)
-    console.print(f"{'[green]passed' if ok else '[red]FAILED'}[/] {stage.title} ({step.seconds:.1f} s) {detail}")
+    out().print(f"{'[green]passed' if ok else '[red]FAILED'}[/] {stage.title} ({step.seconds:.1f} s) {detail}")
     return step
+
+
+def _run_aside(stage: Stage) -> tuple[Step, str]:
+    """Run ``stage`` printing into a buffer of its own: its step, and what it printed."""
+    buffer = io.StringIO()
+    _local.console = Console(file=buffer, highlight=False, force_terminal=console.is_terminal, width=console.width)
+    try:
+        return _run(stage), buffer.getvalue()
+    finally:
+        del _local.console
+
+
+def _run_together(group: list[Stage]) -> list[Step]:
+    """Run the stages of ``group`` at once; the first prints as it goes, each other's report follows."""
+    console.rule("[bold]" + " ∥ ".join(stage.title for stage in group))
+    first, others = group[0], group[1:]
+    if not others:
+        return [_run(first)]
+    with ThreadPoolExecutor(max_workers=len(others)) as pool:
+        asides = [pool.submit(_run_aside, stage) for stage in others]
+        steps = [_run(first)]
+        for stage, aside in zip(others, asides, strict=True):
+            step, printed = aside.result()
+            console.rule(f"[bold]{stage.title}")
+            sys.stdout.write(printed)
+            sys.stdout.flush()
+            steps.append(step)
+    return steps
+
+
+def _groups(stages: list[Stage]) -> list[list[Stage]]:
+    """Consecutive stages joined while each asks to run beside the next."""
+    groups: list[list[Stage]] = []
+    joining = False
+    for stage in stages:
+        if joining:
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+        joining = stage.beside_next
+    return groups
 
 
 def run_pipeline() -> int:
@@ -175,10 +236,11 @@ def run_pipeline() -> int:
         outcome = "failed" if policy == "required" else "skipped"
         steps.append(Step("services mode", outcome, 0.0, why))
         console.print(f"[yellow]services mode {outcome}:[/] {why}")
-    for stage in STAGES:
-        if (stage.services and not reachable) or (stage.without_services and reachable):
-            continue
-        steps.append(_run(stage))
+    runnable = [
+        stage for stage in STAGES if not ((stage.services and not reachable) or (stage.without_services and reachable))
+    ]
+    for group in _groups(runnable):
+        steps += _run_together(group)
     table = Table(title="course test")
     for column in ("step", "result", "seconds", "detail"):
         table.add_column(column)

@@ -43,6 +43,12 @@ def fake_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
+def in_order(ran: list[str], groups: list[set[str]]) -> bool:
+    """Whether ``ran`` went group by group, in any order within a group (its stages run at once)."""
+    taken = [set(ran[sum(map(len, groups[:i])) :][: len(group)]) for i, group in enumerate(groups)]
+    return len(ran) == sum(map(len, groups)) and taken == groups
+
+
 def _policy(monkeypatch: pytest.MonkeyPatch, policy: str, reachable: bool) -> None:
     from course.config import get_settings
 
@@ -55,15 +61,17 @@ def test_services_mode_is_skipped_and_said_when_unreachable(
 ) -> None:
     _policy(monkeypatch, "auto", reachable=False)
     assert pipeline.run_pipeline() == 0
-    assert fake_steps == [
-        "sync check embedded UTC",
-        "lint and types embedded UTC",
-        "checks and machinery embedded UTC",
-        "notebooks embedded UTC",
-        "check strength embedded Asia/Kathmandu",
-        "notebooks embedded Asia/Kathmandu",
-        "coverage embedded UTC",
-    ]
+    assert in_order(
+        fake_steps,
+        [
+            {"sync check embedded UTC"},
+            {"lint and types embedded UTC"},
+            {"checks and machinery embedded UTC", "notebooks embedded UTC"},
+            {"check strength embedded Asia/Kathmandu"},
+            {"notebooks embedded Asia/Kathmandu"},
+            {"coverage embedded UTC"},
+        ],
+    ), fake_steps
     out = capsys.readouterr().out
     assert "services mode skipped: Redis at redis://x is not reachable" in out
     assert "passed, 0 failed, 1 skipped" in out
@@ -79,16 +87,17 @@ def test_required_services_that_are_unreachable_fail_the_run(
 def test_reachable_services_run_both_modes(fake_steps: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     _policy(monkeypatch, "auto", reachable=True)
     assert pipeline.run_pipeline() == 0
-    assert fake_steps == [
-        "sync check embedded UTC",
-        "lint and types embedded UTC",
-        "checks and machinery embedded UTC",
-        "notebooks embedded UTC",
-        "check strength embedded Asia/Kathmandu",
-        "checks and machinery services Asia/Kathmandu",
-        "notebooks services Asia/Kathmandu",
-        "coverage embedded UTC",
-    ]
+    assert in_order(
+        fake_steps,
+        [
+            {"sync check embedded UTC"},
+            {"lint and types embedded UTC"},
+            {"checks and machinery embedded UTC", "notebooks embedded UTC"},
+            {"check strength embedded Asia/Kathmandu"},
+            {"checks and machinery services Asia/Kathmandu", "notebooks services Asia/Kathmandu"},
+            {"coverage embedded UTC"},
+        ],
+    ), fake_steps
 
 
 def test_the_notebook_step_needs_both_implementations_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,3 +130,35 @@ def test_only_the_embedded_suite_is_measured_for_coverage(monkeypatch: pytest.Mo
     assert "coverage" in commands["embedded"] and "pytest" in commands["embedded"]
     assert "coverage" not in commands["services"] and "pytest" in commands["services"]
     assert commands["services"][-2:] == ["-m", "not embedded_only"]
+
+
+def test_a_stage_run_beside_another_prints_after_it_and_both_count(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pair runs at once (each waits for the other to start); the second's words follow the first's."""
+    import threading
+
+    both_started = threading.Barrier(2, timeout=10)
+
+    def streaming(env):
+        both_started.wait()
+        pipeline.out().print("first speaks")
+        return True, "first"
+
+    def aside(env):
+        both_started.wait()
+        pipeline.out().print("second speaks")
+        return False, "second"
+
+    stages = (
+        pipeline.Stage("first", streaming, beside_next=True),
+        pipeline.Stage("second", aside),
+        pipeline.Stage("alone", lambda env: (True, "alone")),
+    )
+    monkeypatch.setattr(pipeline, "STAGES", stages)
+    monkeypatch.setattr(pipeline, "checkout_root", lambda: Path("/nonexistent"))
+    _policy(monkeypatch, "skip", reachable=False)
+    assert pipeline.run_pipeline() == 1
+    out = capsys.readouterr().out
+    assert out.index("first speaks") < out.index("second speaks") < out.index("passed alone")
+    assert "2 passed, 1 failed, 1 skipped" in out
