@@ -8,9 +8,15 @@ those libraries once and forks a child per run. To the run a child is a fresh pr
 its own working directory, environment, time zone, process group and output file, and
 no module of the course imported before it starts.
 
-The protocol is one JSON object per line: on stdin ``{"id", "argv", "cwd", "env",
-"output"}`` (and ``"module"`` unless it is pytest) starts a run and ``{"kill": id}``
-stops one; on stdout ``{"id", "code"}`` says that a run has ended.
+One server serves a whole run. It listens on a Unix socket in a private directory, and
+every child learns its address (``FORKS_ENV``): a check that runs a lab command (Alembic,
+a learner's tests) and a notebook kernel that ``verify`` started ask the same server
+instead of warming one of their own. The server lives while its owner keeps its stdin open.
+
+The protocol is one JSON object per line on a connection: ``{"id", "argv", "cwd", "env",
+"output"}`` (and ``"module"`` unless it is pytest) starts a run and ``{"kill": id}`` stops
+one; ``{"id", "code"}`` says that a run has ended. A connection that closes has its runs
+killed: nobody is left to read their results.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -76,6 +85,7 @@ WARM_MODULES = (
 )
 POLL = 0.05
 KILL_GRACE = 5.0
+FORKS_ENV = "COURSE_CHECK_FORKS"  # the address of the server whose child this process is
 
 
 # --- the server ----------------------------------------------------------------------------------------
@@ -136,40 +146,71 @@ def _run_child(request: dict[str, Any]) -> NoReturn:
     os._exit(code)
 
 
-def serve(requests: IO[bytes], replies: IO[str]) -> None:
-    """Fork a child per request until ``requests`` closes and every child has ended."""
-    children: dict[int, int] = {}  # pid → request id
-    pending = b""
-    reading = True
-    while reading or children:
-        ready, _, _ = select.select([requests] if reading else [], [], [], POLL)
-        if ready:
-            chunk = os.read(requests.fileno(), 65536)
-            if not chunk:
-                reading = False
-                for pid in children:  # the client is gone: nobody will read these results
-                    _kill_group(pid)
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                request = json.loads(line)
-                if "kill" in request:
-                    for pid, number in children.items():
-                        if number == request["kill"]:
-                            _kill_group(pid)
+class _Connection:
+    """One client of the server: its socket, what it has sent so far, and its runs."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock, self.pending = sock, b""
+        self.runs: dict[int, int] = {}  # request id → pid
+
+    def reply(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError):  # the client is gone: nobody reads this
+            self.sock.sendall((json.dumps(message) + "\n").encode())
+
+
+def serve(owner: IO[bytes], listener: socket.socket) -> None:
+    """Fork a child per request from any connection, until ``owner`` closes and every child has ended."""
+    connections: dict[socket.socket, _Connection] = {}
+    children: dict[int, tuple[_Connection, int]] = {}  # pid → who asked, and the request's id
+    serving = True
+    while serving or children:
+        watched: list[Any] = [owner, listener, *connections] if serving else []
+        ready, _, _ = select.select(watched, [], [], POLL)
+        for source in ready:
+            if source is owner:
+                if not os.read(owner.fileno(), 65536):  # the owner is gone: so is every run
+                    serving = False
+                    for pid in children:
+                        _kill_group(pid)
+            elif source is listener:
+                accepted, _ = listener.accept()
+                connections[accepted] = _Connection(accepted)
+            else:
+                connection = connections[source]
+                chunk = b""
+                with contextlib.suppress(OSError):
+                    chunk = source.recv(65536)
+                if not chunk:
+                    for pid in connection.runs.values():
+                        _kill_group(pid)
+                    connections.pop(source).sock.close()
                     continue
-                pid = os.fork()
-                if pid == 0:
-                    _run_child(request)
-                children[pid] = request["id"]
+                connection.pending += chunk
+                while b"\n" in connection.pending:
+                    line, connection.pending = connection.pending.split(b"\n", 1)
+                    _answer(json.loads(line), connection, children)
         while children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             if pid in children:
-                number = children.pop(pid)
-                replies.write(json.dumps({"id": number, "code": os.waitstatus_to_exitcode(status)}) + "\n")
-                replies.flush()
+                connection, number = children.pop(pid)
+                connection.runs.pop(number, None)
+                connection.reply({"id": number, "code": os.waitstatus_to_exitcode(status)})
+    for connection in connections.values():
+        connection.sock.close()
+
+
+def _answer(request: dict[str, Any], connection: _Connection, children: dict[int, tuple[_Connection, int]]) -> None:
+    if "kill" in request:
+        if (pid := connection.runs.get(request["kill"])) is not None:
+            _kill_group(pid)
+        return
+    pid = os.fork()
+    if pid == 0:
+        _run_child(request)
+    connection.runs[request["id"]] = pid
+    children[pid] = (connection, request["id"])
 
 
 def _kill_group(pid: int) -> None:
@@ -181,9 +222,17 @@ def main() -> None:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # stray prints from the warm imports must not garble the replies
     _warm()
-    replies.write(json.dumps({"ready": True}) + "\n")
-    replies.flush()
-    serve(sys.stdin.buffer, replies)
+    directory = tempfile.mkdtemp(prefix="course-forks-")  # private: only this user may connect
+    address = os.path.join(directory, "socket")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(address)
+            listener.listen(64)
+            replies.write(json.dumps({"ready": True, "address": address}) + "\n")
+            replies.flush()
+            serve(sys.stdin.buffer, listener)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- the client ----------------------------------------------------------------------------------------
@@ -215,33 +264,51 @@ class ForkedRun:
 
 
 class CheckForks:
-    """The client of a server started for this object: ``start(argv, cwd, env, output)`` runs pytest."""
+    """A client of a server: ``start(argv, cwd, env, output)`` runs pytest in a child of it.
 
-    def __init__(self) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "course.check_forks"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._stdin, self._stdout = self._process.stdin, self._process.stdout
+    Without ``address`` it starts a server of its own, which lives until ``close()``; with
+    one, it connects to that server (a child of it, say, passed ``FORKS_ENV``).
+    """
+
+    def __init__(self, address: str | None = None) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        if address is None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "course.check_forks"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            assert self._process.stdout is not None
+            ready = json.loads(self._process.stdout.readline() or "{}")
+            if ready.get("ready") is not True:
+                self._process.kill()
+                self._process.wait()
+                raise RuntimeError("the check fork server did not start")
+            address = str(ready["address"])
+        self.address = address
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._socket.connect(address)
+        except OSError:
+            self._socket.close()
+            self._stop_server()
+            raise
         self._lock = threading.Lock()
         self._runs: dict[int, ForkedRun] = {}
         self._numbers = iter(range(1, sys.maxsize))
-        if json.loads(self._stdout.readline() or "{}").get("ready") is not True:
-            raise RuntimeError("the check fork server did not start")
         self._reader = threading.Thread(target=self._read, name="check-forks", daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        for line in self._stdout:
-            reply = json.loads(line)
-            with self._lock:
-                run = self._runs.pop(reply["id"], None)
-            if run is not None and not run.ended.done():
-                run.ended.set_result(int(reply["code"]))
+        with contextlib.suppress(OSError), self._socket.makefile("r", encoding="utf-8") as replies:
+            for line in replies:
+                reply = json.loads(line)
+                with self._lock:
+                    run = self._runs.pop(reply["id"], None)
+                if run is not None and not run.ended.done():
+                    run.ended.set_result(int(reply["code"]))
         with self._lock:  # the server is gone: no run will end by itself any more
             orphans, self._runs = list(self._runs.values()), {}
         for run in orphans:
@@ -250,14 +317,15 @@ class CheckForks:
 
     def send(self, message: dict[str, Any]) -> None:
         with self._lock:
-            self._stdin.write(json.dumps(message) + "\n")
-            self._stdin.flush()
+            self._socket.sendall((json.dumps(message) + "\n").encode())
 
     def start(self, argv: list[str], cwd: Path, env: dict[str, str], output: Path, module: str = "pytest") -> ForkedRun:
         with self._lock:
             run = ForkedRun(self, next(self._numbers), output)
             self._runs[run.number] = run
-        request = {"id": run.number, "argv": argv, "cwd": str(cwd), "env": env, "output": str(output)}
+        # The child's own lab commands come back to this server rather than warming another.
+        request = {"id": run.number, "argv": argv, "cwd": str(cwd), "env": {**env, FORKS_ENV: self.address}}
+        request["output"] = str(output)
         self.send(request if module == "pytest" else {**request, "module": module})
         return run
 
@@ -275,18 +343,28 @@ class CheckForks:
 
     @property
     def alive(self) -> bool:
-        return self._process.poll() is None
+        return self._reader.is_alive()
+
+    def _stop_server(self) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            self._stdin.close()
-            try:
-                self._process.wait(timeout=KILL_GRACE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
+        self._stop_server()
         self._reader.join(timeout=KILL_GRACE)
-        self._stdout.close()
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
 
     def __enter__(self) -> CheckForks:
         return self
@@ -300,7 +378,8 @@ class SharedForks:
 
     The notebook kernel's ``check()`` and the in-process labs' commands use ``shared``;
     whoever cannot get it (it failed to start) starts a fresh process instead. A process
-    forked from the server imports this module afresh, and so gets a server of its own.
+    told the address of a running server (``FORKS_ENV``: a child of one, or a kernel that
+    ``verify`` started) connects to it rather than warming a server of its own.
     """
 
     def __init__(self) -> None:
@@ -315,6 +394,10 @@ class SharedForks:
 
     def _serve(self, started: Future[CheckForks]) -> None:
         try:
+            if address := os.environ.get(FORKS_ENV):
+                with contextlib.suppress(OSError):
+                    started.set_result(CheckForks(address))
+                    return
             started.set_result(CheckForks())
         except Exception as exc:  # no server: callers start a fresh process instead
             started.set_exception(exc)

@@ -12,9 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .check_forks import FORKS_ENV, CheckForks
 from .config import CELL_TIMEOUT, NBVAL_CONFIG, ROOT_ENV, STRICT_ENV
 from .layout import find_lesson, lessons
 from .tree import implementation_tree
@@ -49,6 +52,18 @@ def notebooks_for(selectors: list[str] | None) -> list[str]:
     return [lesson.notebook for lesson in chosen]
 
 
+@contextmanager
+def forks_for_kernels() -> Iterator[dict[str, str]]:
+    """The environment that sends every kernel of a run to one warm fork server, rather than each to its own."""
+    try:
+        forks = CheckForks()
+    except (OSError, RuntimeError):  # each kernel warms a server of its own, as a learner's does
+        yield {}
+        return
+    with forks:
+        yield {FORKS_ENV: forks.address}
+
+
 def verify(
     impl: str = "solutions",
     selectors: list[str] | None = None,
@@ -60,7 +75,11 @@ def verify(
 ) -> VerifyRun:
     """Run notebooks through nbval in parallel; return per-notebook wall time and floor."""
     notebooks = notebooks_for(selectors)
-    with implementation_tree(impl) as root, tempfile.TemporaryDirectory(prefix="course-verify-") as scratch:
+    with (
+        implementation_tree(impl) as root,
+        tempfile.TemporaryDirectory(prefix="course-verify-") as scratch,
+        forks_for_kernels() as forks_env,
+    ):
         timing_path = Path(scratch) / "timing.json"
         command = [
             sys.executable,
@@ -78,7 +97,7 @@ def verify(
         ]
         if workers > 1 and len(notebooks) > 1:
             command += ["-n", str(min(workers, len(notebooks))), "--dist", "loadscope"]
-        env = {**os.environ, **(extra_env or {}), ROOT_ENV: str(root), STRICT_ENV: "1" if strict else "0"}
+        env = {**os.environ, **forks_env, **(extra_env or {}), ROOT_ENV: str(root), STRICT_ENV: "1" if strict else "0"}
         started = time.perf_counter()
         completed = subprocess.run(
             command + notebooks,

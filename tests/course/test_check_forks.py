@@ -108,3 +108,49 @@ def test_a_module_that_outlives_its_timeout_is_killed(forks: CheckForks, tmp_pat
     started = time.monotonic()
     assert forks.run("sleeper", [], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt", 1.0) is None
     assert time.monotonic() - started < 10
+
+
+NESTED = """
+import os
+from pathlib import Path
+
+from course.check_forks import FORKS_ENV, shared
+
+forks = shared.get(30)
+print("same server", forks is not None and forks.address == os.environ[FORKS_ENV])
+print("inner", forks.run("inner_cmd", [], Path.cwd(), dict(os.environ), Path.cwd() / "inner.txt", 30))
+"""
+
+
+def test_a_childs_own_commands_fork_from_the_same_server(forks: CheckForks, tmp_path: Path) -> None:
+    """A check that runs a lab command (Alembic, a learner's tests) asks its own server, rather than warming one."""
+    (tmp_path / "nested_cmd.py").write_text(NESTED)
+    (tmp_path / "inner_cmd.py").write_text("import os, sys\nprint('inner pid', os.getpid())\nsys.exit(4)\n")
+    ran = forks.run("nested_cmd", [], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt", 60)
+    assert ran is not None
+    code, output = ran
+    assert code == 0, output
+    assert "same server True" in output
+    assert "inner (4, 'inner pid" in output
+
+
+def test_a_closed_connection_has_its_runs_killed(forks: CheckForks, tmp_path: Path) -> None:
+    """A client that goes away (a kernel, a check killed at its timeout) leaves nothing running."""
+    pid_file = tmp_path / "pid"
+    (tmp_path / "long_cmd.py").write_text(
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n"
+    )
+    other = CheckForks(forks.address)
+    run = other.start([], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt", "long_cmd")
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    other.close()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < deadline, "the run outlived its connection"
+        time.sleep(0.05)
+    assert run.done()
+    assert forks.alive  # the server serves its other clients still
