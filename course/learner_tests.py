@@ -176,7 +176,9 @@ def run_tests(
     config = f"{package}/pytest.ini" if (labs / lesson.package / "pytest.ini").is_file() else "/dev/null"
     report = f"{results.path}/{label}.xml"
     targets = [f"{package}/{TESTS}/{name}" for name in select] or [f"{package}/{TESTS}"]
-    args = [*targets, "-q", "-c", config, "--rootdir", package, "-p", "no:cacheprovider"]
+    # confcutdir: without it (``-c /dev/null`` puts it at /dev), pytest lists every folder from / down to the
+    # tests, each entry of /tmp among them, and would take a conftest.py from any folder above the lab.
+    args = [*targets, "-q", "-c", config, "--rootdir", package, "--confcutdir", package, "-p", "no:cacheprovider"]
     args += [item for plugin in PLUGINS for item in ("-p", plugin)] + [f"--junitxml={report}"]
     # Embedded mode whatever the caller's: the tests make their own databases, and grading is embedded too.
     env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", MODE_ENV: "embedded"}

@@ -48,3 +48,17 @@ def test_tests_that_pass_on_the_app_catch_a_planted_bug(tmp_path: Path) -> None:
     assert reference.all_passed and (reference.tests, reference.failed) == (1, 0), reference.output
     assert planted.caught and planted.failed == 1, planted.output
     assert vacuous.all_passed and not vacuous.caught, "a test that asserts nothing notices no bug"
+
+
+@pytest.mark.timeout(120)
+def test_nothing_above_the_lab_configures_the_learners_run(tmp_path: Path) -> None:
+    """Only the lab configures the run: a conftest.py in a folder above it (labs/, /tmp) is never taken."""
+    lesson = find_lesson("1")
+    tests = tmp_path / "learner" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "test_users.py").write_text(LEARNER_TEST)
+    labs = labs_with_tests(lesson, tests, tmp_path / "ref")
+    (labs / "conftest.py").write_text("def pytest_collection_modifyitems(items):\n    items.clear()\n")
+    with shared_directory() as results:
+        run = run_tests(lesson, labs, results, "reference")
+    assert run.all_passed and run.tests == 1, run.output
