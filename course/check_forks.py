@@ -21,6 +21,7 @@ killed: nobody is left to read their results.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib
@@ -140,6 +141,9 @@ def _run_child(request: dict[str, Any]) -> NoReturn:
         code = 1
         traceback.print_exc()
     finally:
+        # As a process that ends by itself: what the run registered (its databases, its scratch folder) is removed.
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()

@@ -134,6 +134,14 @@ def test_a_childs_own_commands_fork_from_the_same_server(forks: CheckForks, tmp_
     assert "inner (4, 'inner pid" in output
 
 
+def running(pid: int) -> bool:
+    """Whether the process runs still (a zombie waiting for the server to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:  # gone
+        return False
+
+
 def test_a_closed_connection_has_its_runs_killed(forks: CheckForks, tmp_path: Path) -> None:
     """A client that goes away (a kernel, a check killed at its timeout) leaves nothing running."""
     pid_file = tmp_path / "pid"
@@ -149,8 +157,16 @@ def test_a_closed_connection_has_its_runs_killed(forks: CheckForks, tmp_path: Pa
     pid = int(pid_file.read_text())
     other.close()
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+    while running(pid):
         assert time.monotonic() < deadline, "the run outlived its connection"
         time.sleep(0.05)
     assert run.done()
     assert forks.alive  # the server serves its other clients still
+
+
+def test_a_child_runs_its_exit_handlers_as_a_process_that_ends_does(forks: CheckForks, tmp_path: Path) -> None:
+    """A run's clean-up at exit (its databases, its scratch folder) happens, as it would in a fresh process."""
+    done = tmp_path / "cleaned"
+    (tmp_path / "registers.py").write_text(f"import atexit\natexit.register(open({str(done)!r}, 'w').close)\n")
+    assert forks.run("registers", [], tmp_path, {"PATH": os.environ["PATH"]}, tmp_path / "o.txt", 60) == (0, "")
+    assert done.exists()
