@@ -43,6 +43,15 @@ def fake_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
+# What runs in embedded mode before the services stages, group by group.
+EMBEDDED_GROUPS = [
+    {"sync check embedded UTC"},
+    {"lint and types embedded UTC"},
+    {"checks and machinery embedded UTC", "notebooks embedded UTC"},
+    {"check strength embedded Asia/Kathmandu"},
+]
+
+
 def in_order(ran: list[str], groups: list[set[str]]) -> bool:
     """Whether ``ran`` went group by group, in any order within a group (its stages run at once)."""
     taken = [set(ran[sum(map(len, groups[:i])) :][: len(group)]) for i, group in enumerate(groups)]
@@ -64,10 +73,7 @@ def test_services_mode_is_skipped_and_said_when_unreachable(
     assert in_order(
         fake_steps,
         [
-            {"sync check embedded UTC"},
-            {"lint and types embedded UTC"},
-            {"checks and machinery embedded UTC", "notebooks embedded UTC"},
-            {"check strength embedded Asia/Kathmandu"},
+            *EMBEDDED_GROUPS,
             {"notebooks embedded Asia/Kathmandu"},
             {"coverage embedded UTC"},
         ],
@@ -90,10 +96,7 @@ def test_reachable_services_run_both_modes(fake_steps: list[str], monkeypatch: p
     assert in_order(
         fake_steps,
         [
-            {"sync check embedded UTC"},
-            {"lint and types embedded UTC"},
-            {"checks and machinery embedded UTC", "notebooks embedded UTC"},
-            {"check strength embedded Asia/Kathmandu"},
+            *EMBEDDED_GROUPS,
             {"checks and machinery services Asia/Kathmandu", "notebooks services Asia/Kathmandu"},
             {"coverage embedded UTC"},
         ],
