@@ -327,9 +327,8 @@ class CheckForks:
         with self._lock:
             run = ForkedRun(self, next(self._numbers), output)
             self._runs[run.number] = run
-        # The child's own lab commands come back to this server rather than warming another.
-        request = {"id": run.number, "argv": argv, "cwd": str(cwd), "env": {**env, FORKS_ENV: self.address}}
-        request["output"] = str(output)
+        env = {**env, FORKS_ENV: self.address}  # the child's own lab commands come back to this server
+        request = {"id": run.number, "argv": argv, "cwd": str(cwd), "env": env, "output": str(output)}
         self.send(request if module == "pytest" else {**request, "module": module})
         return run
 

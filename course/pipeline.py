@@ -129,7 +129,7 @@ def _strength(env: Mapping[str, str]) -> tuple[bool, str]:
     render(results, printer)
     found = [problem for lesson in results for problem in problems(lesson)]
     for problem in found:
-        out().print(f"[red]✗[/] {problem}", highlight=False)
+        printer.print(f"[red]✗[/] {problem}", highlight=False)
     return not found, summary(results)
 
 

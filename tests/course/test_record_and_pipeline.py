@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,12 @@ EMBEDDED_GROUPS = [
 
 def in_order(ran: list[str], groups: list[set[str]]) -> bool:
     """Whether ``ran`` went group by group, in any order within a group (its stages run at once)."""
-    taken = [set(ran[sum(map(len, groups[:i])) :][: len(group)]) for i, group in enumerate(groups)]
-    return len(ran) == sum(map(len, groups)) and taken == groups
+    position = 0
+    for group in groups:
+        if set(ran[position : position + len(group)]) != group:
+            return False
+        position += len(group)
+    return position == len(ran)
 
 
 def _policy(monkeypatch: pytest.MonkeyPatch, policy: str, reachable: bool) -> None:
@@ -139,8 +144,6 @@ def test_a_stage_run_beside_another_prints_after_it_and_both_count(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A pair runs at once (each waits for the other to start); the second's words follow the first's."""
-    import threading
-
     both_started = threading.Barrier(2, timeout=10)
 
     def streaming(env):
