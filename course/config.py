@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -103,6 +104,7 @@ class CourseSettings(BaseSettings):
     # A failing check() in a notebook raises, so that nbval fails.
     strict: bool = False
     check_timeout: float = Field(default=CHECK_TIMEOUT, gt=0)
+    scratch: Path | None = None  # where runs keep their databases and files (see resources.scratch_root)
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("DATABASE_URL", "COURSE_DATABASE_URL"),

@@ -1,13 +1,16 @@
 """Per-run isolation in both modes: a database, Redis keys and a Celery queue of its own."""
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 import sqlalchemy
 
+from course import resources
 from course.config import CourseSettings, Mode, get_settings
-from course.resources import RunResources, _plain_postgres_url, services_status
+from course.resources import MEMORY_FS_ROOM, RunResources, _plain_postgres_url, scratch_root, services_status
 
 
 def _settings(mode: str) -> CourseSettings:
@@ -95,3 +98,20 @@ def test_unreachable_services_are_named() -> None:
     if services_status(get_settings())[0]:
         reachable, why = services_status(settings)
         assert not reachable and "Redis at" in why
+
+
+def test_a_run_keeps_its_files_where_told_else_in_memory_when_there_is_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told = RunResources(get_settings().model_copy(update={"scratch": tmp_path}))
+    assert told.tmpdir.parent == tmp_path and told.database_url().startswith(f"sqlite:///{tmp_path}/")
+    told.close()
+    settings = get_settings().model_copy(update={"scratch": None})
+    room = {"free": MEMORY_FS_ROOM}
+    monkeypatch.setattr(resources, "MEMORY_FS", tmp_path)  # a memory file system with room to spare
+    monkeypatch.setattr(resources.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(0, 0, room["free"]))
+    assert scratch_root(settings) == tmp_path
+    room["free"] -= 1  # a container's small /dev/shm
+    assert scratch_root(settings) is None
+    monkeypatch.setattr(resources, "MEMORY_FS", tmp_path / "absent")
+    assert scratch_root(settings) is None
