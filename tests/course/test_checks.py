@@ -114,3 +114,29 @@ def test_the_table_names_each_failure_with_its_requirement(capsys: pytest.Captur
     render(run, Console(width=200, color_system=None))
     out = capsys.readouterr().out
     assert "Requirement: GET /users/3" in out and "expected 200" in out and "0/2 points" in out
+
+
+FAILING_CHECK = '''
+import pytest
+
+
+@pytest.mark.exercise("1.1", points=1)
+def test_answers_42():
+    """GET /answer returns 42."""
+    answer = 41
+    assert answer == 42, "GET /answer: expected 42"
+'''
+
+
+@pytest.mark.parametrize("reported", [True, False])
+def test_a_check_run_prints_a_failed_check_as_its_message_not_its_source(tmp_path: Path, reported: bool) -> None:
+    """Under ``course check`` the report carries the verdicts: pytest is spared reading back the check's source."""
+    (tmp_path / "test_lesson01_endpoints.py").write_text(FAILING_CHECK)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "course.pytest_plugin", "-c", "/dev/null"]
+    command += ["--rootdir", str(tmp_path), "-p", "no:cacheprovider", str(tmp_path)]
+    if reported:
+        command.append(f"--course-report={tmp_path / 'report.json'}")
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    output = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert "GET /answer: expected 42" in output, output
+    assert ("answer = 41" in output) is not reported, output  # the source of the failed check

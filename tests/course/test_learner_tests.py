@@ -43,10 +43,16 @@ def test_tests_that_pass_on_the_app_catch_a_planted_bug(tmp_path: Path) -> None:
     with shared_directory() as results:
         reference = run_tests(lesson, labs_with_tests(lesson, tests, tmp_path / "ref"), results, "reference")
         planted = run_tests(lesson, labs_with_tests(lesson, tests, tmp_path / "bug", bug.patch), results, "bug")
+        terse = run_tests(
+            lesson, labs_with_tests(lesson, tests, tmp_path / "terse", bug.patch), results, "terse", tracebacks=False
+        )
         (tests / "test_users.py").write_text("def test_nothing():\n    pass\n")
         vacuous = run_tests(lesson, labs_with_tests(lesson, tests, tmp_path / "vac", bug.patch), results, "vacuous")
     assert reference.all_passed and (reference.tests, reference.failed) == (1, 0), reference.output
     assert planted.caught and planted.failed == 1, planted.output
+    assert terse.caught and terse.failed == 1, terse.output
+    frames = ": in "  # a traceback entry's heading, above the source read back for it ("users.py:29: in get_user")
+    assert frames in planted.output and frames not in terse.output, terse.output
     assert vacuous.all_passed and not vacuous.caught, "a test that asserts nothing notices no bug"
 
 
