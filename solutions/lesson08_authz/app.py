@@ -28,7 +28,7 @@ def forget_redis_state(redis: Redis, prefix: str) -> None:
 def prepare(app: FastAPI) -> None:
     """Start-up work that blocks: run in a thread, so the event loop stays free."""
     settings: Settings = app.state.settings
-    reset_database(app.state.engine, add_seed)
+    reset_database(app.state.engine, lambda session: add_seed(session, settings))
     forget_redis_state(app.state.redis, settings.redis_prefix)
     settings.outbox_dir.mkdir(parents=True, exist_ok=True)
 

@@ -58,10 +58,15 @@ class Settings(BaseSettings):
     oidc_audience: str = "bookly-api"
     oidc_jwks: str = ""  # the JWKS document as JSON; empty: provider tokens are refused
 
+    # Tests only: a cheap Argon2 (passwords.py), so that a test suite does not spend its time hashing.
+    fast_password_hash: bool = False
+
     @model_validator(mode="after")
     def secret_fit_for_use(self) -> Self:
         if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"BOOKLY_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
             raise ValueError("BOOKLY_SECRET_KEY is the local default: set a secret of your own in production")
+        if self.environment == "production" and self.fast_password_hash:
+            raise ValueError("BOOKLY_FAST_PASSWORD_HASH is for tests: production hashes with the recommended cost")
         return self

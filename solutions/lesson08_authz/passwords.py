@@ -1,21 +1,32 @@
-"""Password hashing with Argon2, as pwdlib recommends."""
+"""Password hashing with Argon2, as pwdlib recommends, or a cheap Argon2 for test suites.
+
+The recommended cost (three passes over 64 MiB) is about a tenth of a second of CPU per login,
+on purpose. A test suite that logs in hundreds of times sets ``BOOKLY_FAST_PASSWORD_HASH``
+(production refuses it, config.py) and hashes with one pass over 1 MiB: still Argon2id.
+"""
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
-password_hash = PasswordHash.recommended()
+from .config import Settings
 
-# A hash of a password nobody has. Verifying against it when the email is unknown makes a failed
-# login take as long for an unknown address as for a known one, so timing reveals no accounts.
+RECOMMENDED = PasswordHash.recommended()
+FAST = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+
+# Hashes of a password nobody has, at each cost. Verifying against one when the email is unknown makes
+# a failed login take as long for an unknown address as for a known one, so timing reveals no accounts.
 DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$1CwA3nQl8kbGNyUB+xfXBw$cvsdrVzv6AemNao6jMUVOcLZUDnK/BgMeOJeEHPCuLQ"
+FAST_DUMMY_HASH = "$argon2id$v=19$m=1024,t=1,p=1$H2t6o0aggs/+hk/ZXzUAng$d3+HLtnkmqhAyvG4JtbeTvoXu/LnMpHHdBxs4NwaIMU"
 
 
-def hash_password(password: str) -> str:
-    return password_hash.hash(password)
+def hash_password(settings: Settings, password: str) -> str:
+    return (FAST if settings.fast_password_hash else RECOMMENDED).hash(password)
 
 
-def verify_password(password: str, hashed: str | None) -> bool:
+def verify_password(settings: Settings, password: str, hashed: str | None) -> bool:
     """True if ``password`` matches ``hashed``; with no hash, the same work and False."""
+    password_hash = FAST if settings.fast_password_hash else RECOMMENDED
     if hashed is None:
-        password_hash.verify(password, DUMMY_HASH)
+        password_hash.verify(password, FAST_DUMMY_HASH if settings.fast_password_hash else DUMMY_HASH)
         return False
     return password_hash.verify(password, hashed)

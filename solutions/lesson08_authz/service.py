@@ -38,7 +38,7 @@ def register(session: Session, outbox: Outbox, settings: Settings, data: UserCre
     email = data.email.lower()
     if user_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists")
-    user = User(email=email, full_name=data.full_name, hashed_password=hash_password(data.password))
+    user = User(email=email, full_name=data.full_name, hashed_password=hash_password(settings, data.password))
     session.add(user)
     try:
         session.flush()
@@ -48,10 +48,10 @@ def register(session: Session, outbox: Outbox, settings: Settings, data: UserCre
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(session: Session, settings: Settings, email: str, password: str) -> User | None:
     """The user with this email and password, or None. Unknown addresses cost the same hashing work."""
     user = user_by_email(session, email)
-    if not verify_password(password, user.hashed_password if user else None):
+    if not verify_password(settings, password, user.hashed_password if user else None):
         return None
     return user
 
@@ -82,7 +82,7 @@ def login(
 ) -> TokenPair:
     """Check the password, then start a new refresh family: one per login, so per device."""
     ratelimit.check_login_allowed(redis, settings, email)
-    user = authenticate(session, email, password)
+    user = authenticate(session, settings, email, password)
     if user is None or user.id is None:
         ratelimit.count_failed_login(redis, settings, email)
         raise NotAuthenticated(WRONG_CREDENTIALS)
@@ -163,5 +163,5 @@ def reset_password(session: Session, settings: Settings, token: str, new_passwor
     if payload.get("pwd") != password_fingerprint(user):
         raise InvalidLink()
     # END SOLUTION
-    user.hashed_password = hash_password(new_password)
+    user.hashed_password = hash_password(settings, new_password)
     session.flush()

@@ -3,6 +3,8 @@
 Every check talks to the app over HTTP. It reads the claims of the tokens the app hands out, as any
 client may (a JWT's payload is only encoded), and the mail the app writes to an outbox directory
 (``BOOKLY_OUTBOX_DIR``) from outside. Lifetimes come from settings, so no check waits more than 1.5 s.
+Every app hashes with a cheap Argon2 (``BOOKLY_FAST_PASSWORD_HASH``), as test suites do: the checks log in
+hundreds of times, and how passwords are stored is lesson 07's.
 """
 
 import base64
@@ -11,6 +13,7 @@ import email.policy
 import json
 import re
 import time
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import anyio
@@ -24,6 +27,17 @@ from course.pytest_plugin import LabFactory
 from .expect import BODY_LIMIT, isolated_settings
 
 hermetic_settings = isolated_settings("BOOKLY_")
+
+
+@pytest.fixture
+def lab(lab: LabFactory) -> LabFactory:
+    """The plugin's ``lab`` (and so ``client``), its apps hashing passwords with a cheap Argon2."""
+
+    def with_fast_hash(env: dict[str, str] | None = None) -> AbstractAsyncContextManager[AsyncClient]:
+        return lab(env={"BOOKLY_FAST_PASSWORD_HASH": "true", **(env or {})})
+
+    return with_fast_hash
+
 
 # The accounts every app starts with: an admin, a verified user, and a user who has not verified her address.
 ADA = ("ada@bookly.example", "ada-secret-password")
