@@ -104,7 +104,7 @@ def test_a_run_keeps_its_files_where_told_else_in_memory_when_there_is_room(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     told = RunResources(get_settings().model_copy(update={"scratch": tmp_path}))
-    assert told.tmpdir.parent == tmp_path and told.database_url().startswith(f"sqlite:///{tmp_path}/")
+    assert told.tmpdir.parent == tmp_path and told.new_database("any", sqlite=True).startswith(f"sqlite:///{tmp_path}/")
     told.close()
     settings = get_settings().model_copy(update={"scratch": None})
     room = {"free": MEMORY_FS_ROOM}
