@@ -96,7 +96,9 @@ def _suite(env: Mapping[str, str], *, measured: bool = True) -> tuple[bool, str]
         # paths, so labs/ in the tree counts as solutions/.
         command += ["coverage", "run", f"--rcfile={checkout / 'pyproject.toml'}"]
         command += [f"--source={checkout / 'course'},{checkout / 'solutions'}", "-m"]
-    command += ["pytest", "tests", "-q", "--no-header", "-n", "2", "--dist", "loadgroup", "--durations=15"]
+    # worksteal: a worker that runs out takes tests queued for the other. By module (loadgroup), the
+    # module of a long test kept the rest of it queued behind it, and one worker ran alone for a minute.
+    command += ["pytest", "tests", "-q", "--no-header", "-n", "2", "--dist", "worksteal", "--durations=15"]
     if env[MODE_ENV] == Mode.SERVICES:
         command += ["-m", "not embedded_only"]
     with implementation_tree("solutions") as root:
