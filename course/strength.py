@@ -37,12 +37,12 @@ from typing import Any, Literal, cast
 
 from .check_forks import CheckForks
 from .config import FAR_TIME_ZONE, STRENGTH_JOBS
-from .layout import EXERCISE_ID, Lesson, checkout_root, find_lesson, lessons
+from .layout import Lesson, checkout_root, find_lesson, lessons
 from .patches import IGNORED, PatchError, apply
 
 STRENGTH_DIR = "tests/strength"
 BUGS_PER_EXERCISE = 2
-GRADE_WORKERS = 2  # check workers per grading batch
+GRADE_WORKERS = 4  # check workers of the grading batch
 
 Kind = Literal["bug", "alternative", "solution", "starter"]
 HEADERS = {"planted bug": "bug", "correct alternative": "alternative"}
@@ -206,20 +206,19 @@ def _self_check(
     return {r.name: r.passed for r in run.results}, {r.name: r.message for r in run.results if not r.passed}
 
 
-def _grade(
-    lesson: Lesson, builds: dict[str, Path], selectors: dict[str, str], timeout: float | None
-) -> dict[str, Verdicts]:
-    """``course grade`` of every build of ``lesson`` in one batch, each on what its selector names: the
-    lesson, or one exercise of it. One batch per lesson starts one sandbox server and one pair of
-    check workers, where a batch per exercise would start them again for each."""
+def _grade(builds: Sequence[tuple[_LessonRun, str]], timeout: float | None) -> dict[str, Verdicts]:
+    """``course grade`` of the builds in one batch, in this order, each on what its selector names:
+    its lesson, or one exercise of it. One batch starts one sandbox server and one set of check
+    workers; a batch per lesson started them sixteen times, at about three CPU-seconds each."""
     from .grading.batch import GradeOptions, grade_all
 
-    narrowed = {label: [selector] for label, selector in selectors.items() if EXERCISE_ID.match(selector)}
-    options = GradeOptions(lessons=[lesson.package], only_exercises=narrowed, jobs=GRADE_WORKERS)
+    only = {label: run.exercises_of(label) for run, label in builds}
+    lessons = list(dict.fromkeys(run.lesson.package for run, _ in builds))
+    options = GradeOptions(lessons=lessons, only_exercises=only, jobs=GRADE_WORKERS)
     if timeout:
         options.check_timeout = timeout
-    graded: dict[str, Verdicts] = {label: {} for label in builds}
-    for outcome in grade_all([labs.parent for labs in builds.values()], options).outcomes:
+    graded: dict[str, Verdicts] = {label: {} for label in only}
+    for outcome in grade_all([run.builds[label].parent for run, label in builds], options).outcomes:
         graded.setdefault(outcome.learner, {})[outcome.check] = outcome.status == "passed"
     return graded
 
@@ -233,16 +232,10 @@ class _LessonRun:
     builds: dict[str, Path]
     partial: bool
 
-    @property
-    def selectors(self) -> dict[str, str]:
-        """What each build is graded on: a planted bug its own exercise, the rest the whole lesson."""
-        return {label: self.results[label].variant.selector for label in self.builds}
-
-    @property
-    def checks(self) -> int:
-        """How many checks grading every build runs: the batches start largest first."""
-        sizes = {exercise.id: len(exercise.checks) for exercise in self.lesson.exercises}
-        return sum(sizes.get(selector, sum(sizes.values())) for selector in self.selectors.values())
+    def exercises_of(self, label: str) -> list[str]:
+        """The exercises a build is graded on: a planted bug's own, or all of the lesson's."""
+        selector = self.results[label].variant.selector
+        return [e.id for e in self.lesson.exercises if selector in (e.id, self.lesson.package)]
 
     def strength(self) -> LessonStrength:
         return LessonStrength(self.lesson, list(self.results.values()), partial=self.partial)
@@ -271,10 +264,10 @@ def measure_lessons(
 ) -> list[LessonStrength]:
     """Grade the lessons' variants (and their solutions and starters) both ways, in the time zone ``tz``.
 
-    Every grading batch (one per lesson, the largest first) and every self-check of every
-    lesson share one pool of ``jobs`` threads, the batches first since they take longest:
-    most of their time is spent waiting (on workers starting, on sleeps the checks need),
-    so the pool is wider than the machine has cores.
+    The grading batch (every build of every lesson, on ``GRADE_WORKERS`` check workers) and
+    every self-check share one pool of ``jobs`` threads, the batch first since it takes longest.
+    Much of their time is spent waiting (on workers starting, on sleeps the checks need), so
+    there are more of them than the machine has cores.
     """
     from .harness import environment
 
@@ -286,10 +279,11 @@ def measure_lessons(
     ):
         runs = [_build_lesson(lesson, only, Path(scratch)) for lesson in chosen]
 
-        def grade(run: _LessonRun) -> None:
-            for label, verdicts in _grade(run.lesson, run.builds, run.selectors, timeout).items():
-                run.results[label].graded = verdicts
-            progress(f"graded {len(run.builds)} variant(s) of {run.lesson.package}")
+        def grade(builds: list[tuple[_LessonRun, str]]) -> None:
+            graded = _grade(builds, timeout)
+            for run, label in builds:
+                run.results[label].graded = graded[label]
+            progress(f"graded {len(builds)} implementation(s)")
 
         def self_check(run: _LessonRun, label: str) -> None:
             result = run.results[label]
@@ -298,11 +292,14 @@ def measure_lessons(
             )
             progress(f"checked {label}")
 
-        futures = [pool.submit(grade, run) for run in sorted(runs, key=lambda run: -run.checks) if run.builds]
         # Lesson by lesson in turn, one variant each: the lessons whose checks mostly wait (on workers,
         # on sleeps) spread over the whole run, instead of leaving the last minute to one of them alone.
-        turns = [(turn, run, label) for run in runs for turn, label in enumerate(run.builds)]
-        futures += [pool.submit(self_check, run, label) for _, run, label in sorted(turns, key=lambda item: item[0])]
+        turns = sorted(
+            ((turn, run, label) for run in runs for turn, label in enumerate(run.builds)), key=lambda t: t[0]
+        )
+        builds = [(run, label) for _, run, label in turns]
+        futures = [pool.submit(grade, builds)] if builds else []
+        futures += [pool.submit(self_check, run, label) for run, label in builds]
         for future in futures:
             future.result()
     return [run.strength() for run in runs]
