@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from .config import (
     Mode,
     get_settings,
 )
+from .safe_fs import remove_tree
 
 if TYPE_CHECKING:
     import redis
@@ -81,6 +83,17 @@ def _drop_orphans(conn: Any) -> None:
         match = re.fullmatch(r"course_(\d+)x[0-9a-f]+_\d+", name)
         if match and not Path(f"/proc/{match[1]}").exists():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _remove_orphans(root: Path) -> None:
+    """Remove the scratch directories of this user's runs whose process is gone (a killed kernel
+    cannot clean up, and in memory they would stay until the machine restarts)."""
+    for entry in os.scandir(root):
+        match = re.fullmatch(r"course-(\d+)x[0-9a-f]+-\w+", entry.name)
+        if match and not Path(f"/proc/{match[1]}").exists():
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
+                remove_tree(Path(entry.path))
 
 
 def services_status(settings: CourseSettings | None = None) -> tuple[bool, str]:
@@ -148,7 +161,10 @@ class RunResources:
 
     @cached_property
     def tmpdir(self) -> Path:
-        path = Path(tempfile.mkdtemp(prefix=f"course-{self.run_id}-", dir=scratch_root(self.settings)))
+        root = scratch_root(self.settings)
+        if self.owner:
+            _remove_orphans(Path(root or tempfile.gettempdir()))
+        path = Path(tempfile.mkdtemp(prefix=f"course-{self.run_id}-", dir=root))
         path.chmod(0o711)  # sandboxed commands may reach a database directory given to them, not list
         if self.owner:
             self._cleanups.append(lambda: shutil.rmtree(path, ignore_errors=True))

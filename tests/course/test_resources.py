@@ -1,6 +1,8 @@
 """Per-run isolation in both modes: a database, Redis keys and a Celery queue of its own."""
 
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,3 +117,24 @@ def test_a_run_keeps_its_files_where_told_else_in_memory_when_there_is_room(
     assert scratch_root(settings) is None
     monkeypatch.setattr(resources, "MEMORY_FS", tmp_path / "absent")
     assert scratch_root(settings) is None
+
+
+def test_a_new_run_removes_the_scratch_of_runs_whose_process_is_gone(tmp_path: Path) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    orphan = tmp_path / f"course-{ended.pid}x0a1b2c-dead"
+    (orphan / "lesson01_endpoints-1").mkdir(parents=True)
+    (orphan / "lesson01_endpoints-1" / "db.sqlite").write_bytes(b"left by a killed kernel")
+    alive = tmp_path / f"course-{os.getpid()}x0a1b2c-live"
+    alive.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / f"course-{ended.pid}x0a1b2c-link").symlink_to(elsewhere)
+    run = RunResources(get_settings().model_copy(update={"scratch": tmp_path}))
+    try:
+        assert run.tmpdir.exists()
+        assert not orphan.exists(), "the scratch of a run whose process is gone stayed"
+        assert alive.exists() and elsewhere.exists(), "a live run's scratch, or a link's target, was removed"
+        assert (tmp_path / f"course-{ended.pid}x0a1b2c-link").is_symlink()
+    finally:
+        run.close()
