@@ -88,10 +88,17 @@ def _drop_orphans(conn: Any) -> None:
 def _remove_orphans(root: Path) -> None:
     """Remove the scratch directories of this user's runs whose process is gone (a killed kernel
     cannot clean up, and in memory they would stay until the machine restarts)."""
-    for entry in os.scandir(root):
+    try:
+        entries = list(os.scandir(root))
+    except OSError:  # no such directory: creating the run's own says so
+        return
+    for entry in entries:
         match = re.fullmatch(r"course-(\d+)x[0-9a-f]+-\w+", entry.name)
         if match and not Path(f"/proc/{match[1]}").exists():
-            info = entry.stat(follow_symlinks=False)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # another new run removed it first
+                continue
             if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
                 remove_tree(Path(entry.path))
 
