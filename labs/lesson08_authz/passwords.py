@@ -19,14 +19,19 @@ DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$1CwA3nQl8kbGNyUB+xfXBw$cvsdrVzv6Aem
 FAST_DUMMY_HASH = "$argon2id$v=19$m=1024,t=1,p=1$H2t6o0aggs/+hk/ZXzUAng$d3+HLtnkmqhAyvG4JtbeTvoXu/LnMpHHdBxs4NwaIMU"
 
 
+def _hashing(settings: Settings) -> tuple[PasswordHash, str]:
+    """The hasher the settings ask for, and its hash of a password nobody has."""
+    return (FAST, FAST_DUMMY_HASH) if settings.fast_password_hash else (RECOMMENDED, DUMMY_HASH)
+
+
 def hash_password(settings: Settings, password: str) -> str:
-    return (FAST if settings.fast_password_hash else RECOMMENDED).hash(password)
+    return _hashing(settings)[0].hash(password)
 
 
 def verify_password(settings: Settings, password: str, hashed: str | None) -> bool:
     """True if ``password`` matches ``hashed``; with no hash, the same work and False."""
-    password_hash = FAST if settings.fast_password_hash else RECOMMENDED
+    password_hash, dummy = _hashing(settings)
     if hashed is None:
-        password_hash.verify(password, FAST_DUMMY_HASH if settings.fast_password_hash else DUMMY_HASH)
+        password_hash.verify(password, dummy)
         return False
     return password_hash.verify(password, hashed)
