@@ -41,9 +41,11 @@ from ..config import (
     Mode,
     SandboxLimits,
     SubmissionLimits,
+    get_settings,
 )
 from ..hidden import hidden_modules
 from ..layout import Exercise, Lesson, checkout_root, exercises_of, lesson_of_module
+from ..resources import scratch_root
 from ..safe_fs import remove_tree
 from ..tree import link_tree
 from .cache import CacheRefused, GradeCache, lesson_context
@@ -142,12 +144,6 @@ class Worker:
     process: subprocess.Popen[bytes]
     claims: Path
     log: Path
-
-
-def scratch_root() -> str | None:
-    """Memory-backed scratch space when the machine has it: labs' SQLite files sync on every commit."""
-    shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _unreported(
@@ -250,7 +246,8 @@ class Batch:
         except (CacheRefused, OSError) as refused:
             raise GradingError(f"cannot use the cache {options.cache}: {refused}") from None
         self.selected = select(options.exercises or options.lessons)
-        self.base = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=scratch_root()))
+        # Where every run keeps its files (resources.scratch_root): memory when there is room.
+        self.base = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=scratch_root(get_settings())))
         self.base.chmod(0o711)  # jails pass through to their own directories only
         self.trusted = self.base / "trusted"  # nothing here is ever seen from a jail
         self.trusted.mkdir(mode=0o700)
