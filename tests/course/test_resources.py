@@ -1,10 +1,10 @@
 """Per-run isolation in both modes: a database, Redis keys and a Celery queue of its own."""
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -111,7 +111,9 @@ def test_a_run_keeps_its_files_where_told_else_in_memory_when_there_is_room(
     settings = get_settings().model_copy(update={"scratch": None})
     room = {"free": MEMORY_FS_ROOM}
     monkeypatch.setattr(resources, "MEMORY_FS", tmp_path)  # a memory file system with room to spare
-    monkeypatch.setattr(resources.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(0, 0, room["free"]))
+    monkeypatch.setattr(
+        resources.shutil, "disk_usage", lambda path: SimpleNamespace(total=0, used=0, free=room["free"])
+    )
     assert scratch_root(settings) == tmp_path
     room["free"] -= 1  # a container's small /dev/shm
     assert scratch_root(settings) is None
