@@ -47,10 +47,7 @@ from typing import IO, Any, NoReturn
 # Imported once by the server, so that no child pays for them. Nothing of the course:
 # its modules read the environment, which only the child knows.
 WARM_MODULES = (
-    "pytest",
-    "pytest_timeout",
     "anyio",
-    "anyio.pytest_plugin",
     "httpx",
     "asgi_lifespan",
     "fastapi",
@@ -92,10 +89,15 @@ FORKS_ENV = "COURSE_CHECK_FORKS"  # the address of the server whose child this p
 # --- the server ----------------------------------------------------------------------------------------
 
 
-def _warm() -> None:
+def pytest_modules() -> tuple[str, ...]:
+    """pytest and the plugins every run of it loads: a warm process imports them so that no run pays."""
     from _pytest.config import default_plugins
 
-    for name in (*WARM_MODULES, *(f"_pytest.{plugin}" for plugin in default_plugins)):
+    return ("pytest", "pytest_timeout", "anyio.pytest_plugin", *(f"_pytest.{plugin}" for plugin in default_plugins))
+
+
+def _warm() -> None:
+    for name in (*WARM_MODULES, *pytest_modules()):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     # Whatever the warm imports made lives as long as the server: out of the collector's sight, a

@@ -39,6 +39,9 @@ TESTS_COUNT_LIMIT = 200  # files
 TESTS_DEPTH_LIMIT = 6  # folders below tests/
 SKIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".ipynb_checkpoints"})
 PLUGINS = ("anyio",)  # what the learner's tests may use: anyio's plugin runs async tests
+# The warm process a run forks from imported anyio before pytest could rewrite it; pytest's note says so.
+# It is about the machinery, not the learner's tests, whose own import-order notes still show.
+WARM_IMPORT_NOTE = "ignore:Module already imported so cannot be rewritten; anyio:pytest.PytestAssertRewriteWarning"
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def run_tests(
     # confcutdir: without it (``-c /dev/null`` puts it at /dev), pytest lists every folder from / down to the
     # tests, each entry of /tmp among them, and would take a conftest.py from any folder above the lab.
     args = [*targets, "-q", "-c", config, "--rootdir", package, "--confcutdir", package, "-p", "no:cacheprovider"]
-    args += [item for plugin in PLUGINS for item in ("-p", plugin)] + [f"--junitxml={report}"]
+    args += [item for plugin in PLUGINS for item in ("-p", plugin)] + [f"--junitxml={report}", "-W", WARM_IMPORT_NOTE]
     if not tracebacks:
         args.append("--tb=line")
     # Embedded mode whatever the caller's: the tests make their own databases, and grading is embedded too.

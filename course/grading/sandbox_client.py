@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,11 @@ SHUTDOWN_TIMEOUT = 120.0  # closing every owner: killing what they run, freeing 
 HOST_TIMEOUT = 5.0
 HOST_SOCKET = "host.sock"  # as the lab host names it, in its workdir
 LOG_TAIL = 4000
-POLL = 0.005
+# Waiting for a jail to start, polled: at first often, for what is ready at once, then less, for what takes
+# a while. Each poll wakes the zygote and the host, so a steady 5 ms poll cost a host's start more CPU than
+# the start itself.
+FIRST_POLL = 0.002
+LONGEST_POLL = 0.05
 # All a zygote inherits: a locale and a time zone (apps format times by it), and, when the
 # course's own tests measure coverage, coverage's settings. Nothing secret.
 ZYGOTE_ENV = ("LANG", "LC_ALL", "TZ", "COVERAGE_PROCESS_CONFIG")
@@ -156,13 +161,23 @@ class HostHandle:
 
     def wait_listening(self, deadline: float, *names: str) -> None:
         """Wait until the host listens on each socket named, or say why it never will."""
-        while not all(listening(self.workdir / name) for name in names):
+        for pause in pauses():
+            if all(listening(self.workdir / name) for name in names):
+                return
             status = self.zygote.request("status", pid=self.pid)
             if not status["alive"]:
                 raise HostFailure(f"the lab did not start (exit code {status['exit']}):\n{tail(status['log'])}")
             if time.monotonic() > deadline:
                 raise HostFailure("Timeout: the lab did not start in time (stuck while importing or creating the app?)")
-            time.sleep(POLL)
+            time.sleep(pause)
+
+
+def pauses(first: float = FIRST_POLL, longest: float = LONGEST_POLL) -> Iterator[float]:
+    """Sleeps between polls, without end: ``first``, then each twice the last, up to ``longest``."""
+    pause = first
+    while True:
+        yield pause
+        pause = min(2 * pause, longest)
 
 
 def tail(log: str, lines: int = 12) -> str:

@@ -45,14 +45,15 @@ from ..protocol import ProtocolError, check_peer, listening, request
 from ..resources import RunResources
 from ..safe_fs import UnsafeFile, make_directory, open_directory, read_bounded, read_directory, replace_file, write_new
 from ..sql_gateway import SCHEME as SQL_GATEWAY_SCHEME
-from .sandbox_client import HostFailure, HostHandle, ZygoteClient, tail
+from .sandbox_client import HostFailure, HostHandle, ZygoteClient, pauses, tail
 
 APP_HEADER = "x-course-app"  # which app of a runner a request is for
 SCHEME_HEADER = "x-course-scheme"  # the scheme the check asked for, when it is not plain http
 STOP_TIMEOUT = 3.0  # an app that takes longer to stop has hung its runner
 HOSTS_PER_OWNER = 4
 LOG_SETTLE = 0.5
-POLL = 0.005
+SHORTEST_TIMEOUT = 0.005  # however late, a request gets some time
+STATUS_WAIT = 1.0  # seconds a host may hold a status request for a command to end: well inside its timeout
 EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(?P<name>[A-Z]\w*(?:Error|Exception|Exit|Interrupt))(?::\s?(?P<text>.*))?$")
 DATABASE_FILES = ("db.sqlite", "db.sqlite-wal")  # what a staged SQLite database consists of
 
@@ -261,10 +262,12 @@ class SandboxedLabs:
         started = self.zygote.request("sql_gateway", owner=self._current().name)
         directory, uid, pid = Path(started["directory"]), started["uid"], started["pid"]
         deadline = time.monotonic() + self.start_timeout
-        while not (listening(directory / "sql.sock") and listening(directory / "control.sock")):
+        for pause in pauses():
+            if listening(directory / "sql.sock") and listening(directory / "control.sock"):
+                break
             if not self.zygote.request("status", pid=pid)["alive"] or time.monotonic() > deadline:
                 raise AssertionError("the grader's database gateway did not start")
-            time.sleep(POLL)
+            time.sleep(pause)
 
         def ask(op: str) -> dict[str, Any]:
             try:
@@ -350,7 +353,9 @@ class SandboxedLabs:
         host.apps += 1
         app = f"app-{host.apps}"
         try:
-            started = host.ask_runner(max(POLL, deadline - time.monotonic()), "serve", name=app, env=dict(env))
+            started = host.ask_runner(
+                max(SHORTEST_TIMEOUT, deadline - time.monotonic()), "serve", name=app, env=dict(env)
+            )
         except HostFailure:  # stuck in the factory or the lifespan: that runner is lost
             self._stop_runner(host)
             failure = f"Timeout: the lab did not start within {self.start_timeout:g} s (stuck in its lifespan?)"
@@ -450,12 +455,12 @@ class SandboxedLabs:
         self, host: HostHandle, name: str, pid: int, deadline: float, label: str, timeout: float
     ) -> CommandResult:
         try:
-            while time.monotonic() < deadline:
-                status = host.call("status", pid=pid)
+            while (left := deadline - time.monotonic()) > 0:
+                # The host answers when the command ends, or after ``wait``: no poll wakes either side meanwhile.
+                status = host.call("status", pid=pid, wait=min(left, STATUS_WAIT))
                 if not status["alive"]:
                     host.call("stop", pid=pid)
                     return CommandResult(status["exit"], host.log(name))
-                time.sleep(POLL)
         except HostFailure as exc:
             self._discard(host)
             return CommandResult(-1, f"{exc}\n{host.log(name)}")

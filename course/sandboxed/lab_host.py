@@ -27,9 +27,11 @@ import gc
 import os
 import re
 import runpy
+import select
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from .jail import run_and_exit
 
 HOST_SOCKET = "host.sock"
 REQUEST_TIMEOUT = 10.0
+LONGEST_STATUS_WAIT = 2.0  # a status request waits at most this long, well inside the caller's timeout
 SAFE_CHILD_NAME = re.compile(r"^[a-z]+-\d+$")
 
 
@@ -47,6 +50,19 @@ def child_output(path: Path) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+
+
+def _wait_for_exit(pid: int, seconds: float) -> None:
+    """Return when child ``pid`` has ended, or after ``seconds``: a pidfd is readable once its process ends."""
+    try:
+        descriptor = os.pidfd_open(pid)
+    except OSError:  # no pidfds on this kernel: a short pause, so that the caller's asking is no busy loop
+        time.sleep(min(seconds, 0.05))
+        return
+    try:
+        select.select([descriptor], [], [], seconds)
+    finally:
+        os.close(descriptor)
 
 
 def _run_module(name: str, args: list[str]) -> None:
@@ -144,7 +160,10 @@ class LabHost:
 
         return self._fork(name, work)
 
-    def op_status(self, pid: int) -> dict[str, Any]:
+    def op_status(self, pid: int, wait: float = 0.0) -> dict[str, Any]:
+        """Whether child ``pid`` runs still, and its exit code; with ``wait``, first waits that long for it to end."""
+        if self.children[pid] is None and wait > 0:
+            _wait_for_exit(pid, min(wait, LONGEST_STATUS_WAIT))
         if self.children[pid] is None:
             with contextlib.suppress(ChildProcessError):
                 done, status = os.waitpid(pid, os.WNOHANG)

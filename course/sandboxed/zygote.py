@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..check_forks import pytest_modules
 from ..config import SandboxLimits
 from ..protocol import serve_connection
 from ..safe_fs import make_directory, read_tail, remove_tree
@@ -133,7 +134,9 @@ def prewarm(whole_stdlib: bool) -> None:
                     if not (STDLIB_SKIPPED | {"__main__"}) & parts and ".test" not in info.name:
                         with contextlib.suppress(Exception):
                             importlib.import_module(info.name)
-        for name in PREWARMED:
+        # A learner's tests (the testing lesson) run pytest in a jail: with it warm, no run re-imports it,
+        # nor rewrites anyio's plugin and backends, which pytest would otherwise do each time.
+        for name in (*PREWARMED, *pytest_modules()):
             importlib.import_module(name)
 
 

@@ -108,3 +108,24 @@ def test_the_host_runs_commands_and_stops_servers_in_children_of_its_own(solutio
         time.sleep(0.01)
     assert host.op_status(serving)["alive"], (tmp_path / "apps-2.log").read_text()
     assert host.op_stop(serving) == {"exit": -signal.SIGKILL}, "a runner is stopped with its whole process group"
+
+
+def test_a_status_request_waits_for_the_command_to_end_and_no_longer(
+    solutions_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trusted side asks once and hears as the command ends, instead of polling; a command still running is
+    reported alive once the wait is over."""
+    monkeypatch.chdir(tmp_path)  # python -m finds modules in the working directory
+    monkeypatch.setattr(lab_host, "LONGEST_STATUS_WAIT", 30.0)  # an answer before it is the command's ending
+    (tmp_path / "sleeper_cmd.py").write_text("import time\ntime.sleep(60)\n")
+    host = LabHost(LESSON, tmp_path, {})
+    sleeping = host.op_run("run-1", "sleeper_cmd", [], {})["pid"]
+    started = time.monotonic()
+    assert host.op_status(sleeping, wait=0.3)["alive"]
+    assert 0.3 <= time.monotonic() - started < 20
+    assert host.op_stop(sleeping) == {"exit": -signal.SIGKILL}
+
+    ending = host.op_run("run-2", "json.tool", [str(tmp_path / "missing.json")], {})["pid"]
+    started = time.monotonic()
+    assert host.op_status(ending, wait=60) == {"alive": False, "exit": 2}
+    assert time.monotonic() - started < 20, "it answered when the command ended, not when the wait ran out"
