@@ -169,14 +169,15 @@ def run_tests(
     label: str,
     timeout: float = 60.0,
     select: Sequence[str] = (),
-    tracebacks: bool = True,
+    only_caught: bool = False,
 ) -> TestRun:
     """Run the learner's tests in ``labs`` (see ``labs_with_tests``); ``results`` receives pytest's report.
 
     ``select`` names files in the tests folder to run (``test_books.py``): an exercise whose
     tests live in their own module is judged by them alone. By default the whole folder runs.
-    Without ``tracebacks`` each failure is one line: a run whose failures are only counted
-    skips reading back the source of every frame, which costs more than the tests.
+    A run that is ``only_caught`` answers one question, whether any test fails (``TestRun.caught``):
+    it stops at the first failure, and says it in one line, without reading back the source of
+    every frame, which costs more than the tests.
     """
     package = f"labs/{lesson.package}"
     config = f"{package}/pytest.ini" if (labs / lesson.package / "pytest.ini").is_file() else "/dev/null"
@@ -186,8 +187,8 @@ def run_tests(
     # tests, each entry of /tmp among them, and would take a conftest.py from any folder above the lab.
     args = [*targets, "-q", "-c", config, "--rootdir", package, "--confcutdir", package, "-p", "no:cacheprovider"]
     args += [item for plugin in PLUGINS for item in ("-p", plugin)] + [f"--junitxml={report}", "-W", WARM_IMPORT_NOTE]
-    if not tracebacks:
-        args.append("--tb=line")
+    if only_caught:
+        args += ["--exitfirst", "--tb=line"]
     # Embedded mode whatever the caller's: the tests make their own databases, and grading is embedded too.
     env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", MODE_ENV: "embedded"}
     ran = run_lab_command("pytest", args, env=env, timeout=timeout, labs=labs)

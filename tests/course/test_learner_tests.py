@@ -67,17 +67,25 @@ def test_nothing_above_the_lab_configures_the_learners_run(tmp_path: Path) -> No
 
 
 @pytest.mark.timeout(120)
-def test_a_run_whose_failures_are_only_counted_reads_back_no_source(tmp_path: Path) -> None:
+def test_a_run_that_asks_only_whether_a_test_fails_stops_at_the_first_and_reads_back_no_source(
+    tmp_path: Path,
+) -> None:
     lesson = find_lesson("1")
     tests = tmp_path / "learner" / "tests"
     tests.mkdir(parents=True)
-    (tests / "test_users.py").write_text("def test_fails():\n    counted = 1\n    assert counted == 2\n")
+    failing = "def test_fails_{}():\n    counted = 1\n    assert counted == 2\n"
+    (tests / "test_users.py").write_text(failing.format("first") + failing.format("second"))
     with shared_directory() as results:
         runs = {
-            shown: run_tests(
-                lesson, labs_with_tests(lesson, tests, tmp_path / str(shown)), results, str(shown), tracebacks=shown
+            only_caught: run_tests(
+                lesson,
+                labs_with_tests(lesson, tests, tmp_path / str(only_caught)),
+                results,
+                str(only_caught),
+                only_caught=only_caught,
             )
-            for shown in (True, False)
+            for only_caught in (False, True)
         }
-    assert all(run.tests == run.failed == 1 and run.caught for run in runs.values()), runs
-    assert "counted = 1" in runs[True].output and "counted = 1" not in runs[False].output, runs[False].output
+    assert runs[False].tests == runs[False].failed == 2 and runs[False].caught, runs[False]
+    assert runs[True].failed == 1 and runs[True].caught, runs[True]
+    assert "counted = 1" in runs[False].output and "counted = 1" not in runs[True].output, runs[True].output

@@ -108,8 +108,8 @@ def judge(exercise: str, chaff_name: str, scratch: Path, results: SharedDirector
     for wheat in WHEATS:
         expect_a_valid_run(on_the_course_app(tests, module, scratch, results, wheat), module, wheat)
     labs = labs_with_tests(LESSON, tests, scratch / "chaff", chaff.patch)
-    # Only whether a test failed counts here, not where: one line per failure.
-    planted = run_tests(LESSON, labs, results, "chaff", timeout=RUN_TIMEOUT, select=[module], tracebacks=False)
+    # Only whether a test fails counts here, not which, nor where.
+    planted = run_tests(LESSON, labs, results, "chaff", timeout=RUN_TIMEOUT, select=[module], only_caught=True)
     assert planted.returncode != -1, (
         f"Your tests in tests/{module} did not finish within {RUN_TIMEOUT:g} s on an app that {chaff.description}."
     )
