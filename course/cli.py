@@ -16,7 +16,22 @@ from .layout import find_lesson, lessons
 
 app = typer.Typer(help="FastAPI Course Lab: lessons, checks and the tools around them.", no_args_is_help=True)
 console = Console(highlight=False)
-Impl = Annotated[str, typer.Option("--impl", help="labs, solutions, or a directory of lesson packages")]
+
+
+def _implementation(impl: str) -> str:
+    """``--impl``, refused at once with the reason when it names no directory of labs."""
+    from .tree import resolve_implementation
+
+    try:
+        resolve_implementation(impl)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(f"{exc} (give labs, solutions, or a folder holding lesson packages)") from None
+    return impl
+
+
+Impl = Annotated[
+    str, typer.Option("--impl", help="labs, solutions, or a directory of lesson packages", callback=_implementation)
+]
 
 
 def _with_progress(work: Callable[[Callable[[int, int], None]], CheckRun]) -> CheckRun:

@@ -31,6 +31,12 @@ def test_check_of_an_unknown_exercise_says_what_exists() -> None:
     assert code == 2 and "has no exercise 1.99" in out
 
 
+@pytest.mark.parametrize("command", ["check", "list", "verify"])
+def test_an_implementation_that_is_no_directory_is_refused_with_the_reason(command: str, tmp_path: Path) -> None:
+    code, out = invoke(command, "--impl", str(tmp_path / "solutions" / "labs"))
+    assert code == 2 and "is not a directory" in out and "Traceback" not in out, out
+
+
 @pytest.mark.timeout(240)  # runs every check of the course to show its pass state
 def test_list_shows_exercises_points_and_pass_state() -> None:
     code, out = invoke("list", "1", "2", "--impl", "solutions")  # every lesson: the strength stage
