@@ -31,8 +31,7 @@ HOST_TIMEOUT = 5.0
 HOST_SOCKET = "host.sock"  # as the lab host names it, in its workdir
 LOG_TAIL = 4000
 # Waiting for a jail to start, polled: at first often, for what is ready at once, then less, for what takes
-# a while. Each poll wakes the zygote and the host, so a steady 5 ms poll cost a host's start more CPU than
-# the start itself.
+# a while. Each poll wakes the zygote or the host.
 FIRST_POLL = 0.002
 LONGEST_POLL = 0.05
 # All a zygote inherits: a locale and a time zone (apps format times by it), and, when the

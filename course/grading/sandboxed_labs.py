@@ -45,7 +45,7 @@ from ..protocol import ProtocolError, check_peer, listening, request
 from ..resources import RunResources
 from ..safe_fs import UnsafeFile, make_directory, open_directory, read_bounded, read_directory, replace_file, write_new
 from ..sql_gateway import SCHEME as SQL_GATEWAY_SCHEME
-from .sandbox_client import HostFailure, HostHandle, ZygoteClient, pauses, tail
+from .sandbox_client import LONGEST_POLL, HostFailure, HostHandle, ZygoteClient, pauses, tail
 
 APP_HEADER = "x-course-app"  # which app of a runner a request is for
 SCHEME_HEADER = "x-course-scheme"  # the scheme the check asked for, when it is not plain http
@@ -457,10 +457,13 @@ class SandboxedLabs:
         try:
             while (left := deadline - time.monotonic()) > 0:
                 # The host answers when the command ends, or after ``wait``: no poll wakes either side meanwhile.
+                asked = time.monotonic()
                 status = host.call("status", pid=pid, wait=min(left, STATUS_WAIT))
                 if not status["alive"]:
                     host.call("stop", pid=pid)
                     return CommandResult(status["exit"], host.log(name))
+                # The learner's code shares the host and may make it answer at once: ask no faster than a poll.
+                time.sleep(max(0.0, LONGEST_POLL - (time.monotonic() - asked)))
         except HostFailure as exc:
             self._discard(host)
             return CommandResult(-1, f"{exc}\n{host.log(name)}")
