@@ -31,7 +31,6 @@ import select
 import signal
 import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +55,7 @@ def _wait_for_exit(pid: int, seconds: float) -> None:
     """Return when child ``pid`` has ended, or after ``seconds``: a pidfd is readable once its process ends."""
     try:
         descriptor = os.pidfd_open(pid)
-    except OSError:  # no pidfds on this kernel: a short pause, so that the caller's asking is no busy loop
-        time.sleep(min(seconds, 0.05))
+    except OSError:  # no pidfds on this kernel: answer now; the caller paces its asking (one per poll)
         return
     try:
         select.select([descriptor], [], [], seconds)
