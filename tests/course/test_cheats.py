@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from course.config import get_settings
-from course.grading.batch import RUN_PREFIX, Batch, GradeOptions, grade_all
+from course.grading.batch import RUN_PREFIX, Batch, Graded, GradeOptions, grade_all
 from course.grading.reports import OutputDir, OutputRefused, write_reports
 from course.layout import checkout_root
 from course.sandboxed.jail import FIRST_UID, UID_COUNT
@@ -292,6 +292,11 @@ def verdicts(outcomes) -> dict[tuple[str, str, str], str]:
     return {(o.learner, o.exercise, o.check): o.status for o in outcomes}
 
 
+def messages(graded: Graded, key: tuple[str, ...]) -> str:
+    """What a check said, for a failure message: why it failed, or nothing."""
+    return " ".join(o.message for o in graded.outcomes if (o.learner, o.exercise, o.check) == key)
+
+
 def original_of(learner: str) -> str:
     """The first honest learner with the same work as ``learner``."""
     return f"honest-{int(learner.removeprefix('honest-')) % len(HONEST_REVERTS):02d}"
@@ -373,7 +378,8 @@ def test_the_battery_earns_nothing_leaks_nothing_leaves_nothing_and_costs_nobody
     # 6 s a check: an honest check of lesson 04 runs Alembic commands, which a loaded 2-core machine slows.
     options = GradeOptions(lessons=LESSONS, hidden=hidden, check_timeout=6, submission_timeout=120, jobs=2)
     # Each kind of honest work graded alone: what every copy of it must score among the cheats.
-    alone = verdicts(grade_all(honest[: len(HONEST_REVERTS)], options).outcomes)
+    graded_alone = grade_all(honest[: len(HONEST_REVERTS)], options)
+    alone = verdicts(graded_alone.outcomes)
     hostile = [
         submission(tmp_path / "cheats", name, "solutions" if name in ON_SOLUTIONS else "labs", files, only_touched=True)
         for name, files in cheats(*root_only).items()
@@ -391,7 +397,12 @@ def test_the_battery_earns_nothing_leaks_nothing_leaves_nothing_and_costs_nobody
         for (original, *check), status in alone.items()
         if original == original_of(learner.name)
     }
-    assert honest_mixed == expected, "a cheat cost an honest learner"
+    assert honest_mixed == expected, "a cheat cost an honest learner (or honest work failed alone): " + "; ".join(
+        f"{key}: {status} among the cheats ({messages(graded, key)!r}), {expected.get(key)} alone"
+        f" ({messages(graded_alone, (original_of(key[0]), *key[1:]))!r})"
+        for key, status in honest_mixed.items()
+        if status != expected.get(key)
+    )
     earned: dict[str, int] = defaultdict(int)
     for outcome in graded.outcomes:
         earned[outcome.learner] += outcome.earned
