@@ -111,6 +111,29 @@ class Intake:
     refused: str = ""
 
 
+@dataclass(frozen=True)
+class JobEnd:
+    """Why a worker stopped a job early (empty if it did not), and how long the job took (None if not said)."""
+
+    reason: str = ""
+    seconds: float | None = None
+
+
+def read_job_end(done: Path) -> JobEnd:
+    """What a worker wrote in a job's done file, read once; an empty ``JobEnd`` if nothing readable is there."""
+    try:
+        written = json.loads(done.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return JobEnd()
+    if not isinstance(written, dict):
+        return JobEnd()
+    reason, seconds = written.get("reason"), written.get("seconds")
+    return JobEnd(
+        reason=reason if isinstance(reason, str) else "",
+        seconds=float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None,
+    )
+
+
 @dataclass
 class Job:
     """One lesson of one submission: the unit a worker claims, so lessons run side by side."""
@@ -123,20 +146,6 @@ class Job:
     report: Path
     done: Path
     cache_key: str = ""
-
-    def reason(self, default: str) -> str:
-        try:
-            return json.loads(self.done.read_text(encoding="utf-8"))["reason"] or default
-        except (OSError, ValueError, KeyError):
-            return default
-
-    def seconds(self) -> float | None:
-        """How long the worker took to grade this job; None if it did not say."""
-        try:
-            seconds = json.loads(self.done.read_text(encoding="utf-8"))["seconds"]
-        except (OSError, ValueError, KeyError):
-            return None
-        return float(seconds) if isinstance(seconds, int | float) else None
 
 
 @dataclass
@@ -482,12 +491,12 @@ class Batch:
         outcomes = refused_outcomes(taken, self.selected, self.options) + self.from_cache
         measured: dict[str, list[float]] = {}
         for job in jobs:
-            graded = _outcomes(job, job.reason("the check did not report"))
+            ending = read_job_end(job.done)
+            graded = _outcomes(job, ending.reason or "the check did not report")
             if self.cache is not None and job.cache_key:
                 self.cache.put(job.cache_key, graded)
-            seconds = job.seconds()
-            if seconds is not None:
-                measured.setdefault(job.lesson.package, []).append(seconds)
+            if ending.seconds is not None:
+                measured.setdefault(job.lesson.package, []).append(ending.seconds)
             outcomes += graded
         if self.cache is not None:
             self.cache.record_durations({package: sum(s) / len(s) for package, s in measured.items()})

@@ -12,7 +12,7 @@ import pytest
 
 from course.checks import run_checks
 from course.config import get_settings
-from course.grading.batch import Batch, GradeOptions, GradingError, Intake, refused_outcomes
+from course.grading.batch import Batch, GradeOptions, GradingError, Intake, JobEnd, read_job_end, refused_outcomes
 from course.grading.batch import grade_all as grade_batch
 from course.grading.reports import write_reports
 from course.grading.submissions import MANIFEST, pack
@@ -265,3 +265,25 @@ def test_a_submission_narrowed_to_one_exercise_is_queued_and_refused_on_it_alone
     assert exercises == ["2.1", "2.2", "2.3", "2.4"] and "exercises" not in payload  # the worker runs them all
     refused = refused_outcomes([Intake("cal", None, "a link")], batch.selected, batch.options)
     assert {(o.exercise, o.status, o.message) for o in refused} == {("2.4", "error", "a link")}
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ('{"reason": "", "seconds": 1.5}', JobEnd("", 1.5)),
+        ('{"reason": "the submission ran out of time", "seconds": 3}', JobEnd("the submission ran out of time", 3.0)),
+        ('{"reason": "the check worker stopped"}', JobEnd("the check worker stopped", None)),
+        ('{"reason": null, "seconds": "soon"}', JobEnd()),
+        ('{"seconds": true}', JobEnd()),
+        ('["reason", 1]', JobEnd()),
+        ("{not json", JobEnd()),
+        (None, JobEnd()),
+    ],
+)
+def test_a_jobs_done_file_is_read_for_its_reason_and_seconds_or_nothing(
+    tmp_path: Path, written: str | None, expected: JobEnd
+) -> None:
+    done = tmp_path / "job.done"
+    if written is not None:
+        done.write_text(written, encoding="utf-8")
+    assert read_job_end(done) == expected
