@@ -220,8 +220,8 @@ async def test_an_unavailable_warehouse_is_retried_with_exponential_backoff(lab:
         # is judged on the whole backoff, where a spike fits and a doubled exponent (4.2 s) does not.
         latest, took = sum(plan) * 1.5 + 0.05, starts[3] - starts[0]
         assert took <= latest, (
-            f"{told}; expected the 4th attempt {sum(plan):g} s after the 1st (0.3 + 0.6 + 1.2), and no later than"
-            f" {latest:g} s, not {took:.3f} s"
+            f"{told}; expected the 4th attempt {sum(plan):g} s after the 1st ({' + '.join(f'{p:g}' for p in plan)}),"
+            f" and no later than {latest:g} s, not {took:.3f} s"
         )
 
 
