@@ -194,11 +194,27 @@ def materialise(path: Path, dest: Path, limits: SubmissionLimits | None = None) 
     except OSError as exc:  # unreadable, vanished, or a link where a file should be
         raise Refused(f"{path.name} could not be read ({exc.strerror or exc})") from None
     (dest / "labs").mkdir(exist_ok=True)
-    # Compiling runs no code, and saves every jail from compiling the lab again.
-    compileall.compile_dir(dest / "labs", quiet=2, workers=1)
-    for item in [dest, *dest.rglob("*")]:
-        item.chmod(0o755 if item.is_dir() else 0o644)
+    _readable(dest)
     return Submission(submission_name(path), dest / "labs")
+
+
+def compile_lesson(labs: Path, package: str) -> None:
+    """Compile a lesson about to be graded, as root: jails cannot write bytecode, and would compile it per host.
+
+    Compiling runs no code. Only what is graded is compiled: a lesson the cache answers, or the
+    similarity report's own copy, never needs bytecode.
+    """
+    compileall.compile_dir(labs, maxlevels=0, quiet=2)  # labs/__init__.py and its like
+    compileall.compile_dir(labs / package, quiet=2)
+    for made in (labs / "__pycache__", labs / package):
+        if made.is_dir() and not made.is_symlink():
+            _readable(made)
+
+
+def _readable(root: Path) -> None:
+    """Everything under ``root`` readable by the jails and writable by root alone."""
+    for item in [root, *root.rglob("*")]:
+        item.chmod(0o755 if item.is_dir() else 0o644)
 
 
 def _take_in(path: Path, dest: Path, budget: Budget) -> None:

@@ -267,6 +267,24 @@ def test_a_submission_narrowed_to_one_exercise_is_queued_and_refused_on_it_alone
     assert {(o.exercise, o.status, o.message) for o in refused} == {("2.4", "error", "a link")}
 
 
+def test_only_the_lessons_queued_are_compiled_and_the_jails_can_read_their_bytecode(tmp_path: Path) -> None:
+    """Jails cannot write bytecode, so the grader compiles what it queues, and nothing it does not grade."""
+    batch = Batch(GradeOptions(lessons=["2"]))
+    try:
+        (taken,) = batch.materialise([submission(tmp_path, "ana", "solutions")])
+        assert taken.submission is not None
+        labs = taken.submission.labs
+        assert not list(labs.rglob("*.pyc")), "compiled before anything was queued"
+        batch.enqueue([taken])
+        compiled = {path.relative_to(labs).parts[0] for path in labs.rglob("*.pyc")}
+        modes = {path.stat().st_mode & 0o777 for path in labs.rglob("__pycache__*")}
+        modes |= {path.stat().st_mode & 0o777 for path in labs.rglob("*.pyc")}
+    finally:
+        remove_tree(batch.base)
+    assert compiled == {"__pycache__", "lesson02_validation"}
+    assert modes == {0o755, 0o644}
+
+
 @pytest.mark.parametrize(
     ("written", "expected"),
     [
