@@ -7,6 +7,9 @@
 - with ``--cache``: re-grading 50 submissions of lessons 01-05 after 5 learners changed one
   lesson each, against the full grade, and what one cache hit costs (``course grade --cache``).
 
+- with ``--per-lesson``: each lesson's CPU seconds per exercise in the sandbox, start-up left
+  out (one copy graded alone against three graded together): where the grading CPU goes.
+
 - with ``--rebased``: the whole course's targets. One submission of all lessons checked
   in-process (``course check --impl``) and graded in the sandbox at -j 1, side by side
   (wall and CPU); CPU-seconds per exercise, for that one submission and for a class of six
@@ -187,6 +190,28 @@ def cpu_per_lesson(scratch: Path) -> dict[str, float]:
     return results
 
 
+def sandbox_cpu_per_lesson(scratch: Path, copies: int = 3) -> dict[str, float]:
+    """Each lesson's CPU seconds per exercise in the sandbox, start-up left out.
+
+    One copy graded alone pays the start-up (sandbox server, check worker); ``copies`` more
+    graded together pay it once too, so the difference is what the lesson's checks cost.
+    """
+    learners = copies_of_solutions(scratch / "sandbox-per-lesson", copies + 1)
+    results, total = {}, 0.0
+    for lesson in lessons():
+        options = GradeOptions(lessons=[str(lesson.number)], jobs=1)
+        _, _, alone = timed(partial(grade_all, learners[:1], options))
+        graded, _, together = timed(partial(grade_all, learners[1:], options))
+        if any(outcome.status != "passed" for outcome in graded.outcomes):
+            raise SystemExit(f"the solutions lost points in {lesson.package}")
+        per_job = (together - alone) / (copies - 1)
+        total += per_job
+        results[f"sandbox CPU s per exercise, {lesson.package}"] = round(per_job / len(lesson.exercises), 2)
+    exercises = sum(len(lesson.exercises) for lesson in lessons())
+    results["sandbox CPU s per exercise, all lessons (start-up left out)"] = round(total / exercises, 3)
+    return results
+
+
 def broker_scaling(scratch: Path, submissions: int, lesson_numbers: list[str]) -> dict[str, float]:
     """``course grade --broker`` with 1, 2 and 4 ``course grade-node`` processes on this machine."""
     broker = get_settings().redis_url.rsplit("/", 1)[0] + "/15"
@@ -221,7 +246,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=checkout_root() / "artifacts" / "bench-grading.json")
     parser.add_argument("--cache", action="store_true", help="only the incremental re-grade with --cache")
     parser.add_argument("--rebased", action="store_true", help="only the whole-course targets (side by side, broker)")
+    parser.add_argument("--per-lesson", action="store_true", help="only each lesson's CPU per exercise in the sandbox")
     args = parser.parse_args()
+    if args.per_lesson:
+        with tempfile.TemporaryDirectory() as scratch:
+            show(sandbox_cpu_per_lesson(Path(scratch)), args.out.with_name("bench-grading-per-lesson.json"))
+        return
     if args.rebased:
         show(rebased(min(args.many, 8)), args.out.with_name("bench-grading-rebased.json"))
         return
