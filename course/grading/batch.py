@@ -52,7 +52,7 @@ from .cache import CacheRefused, GradeCache, lesson_context
 from .check_worker import HIDDEN_PACKAGE
 from .reports import CheckOutcome, check_title
 from .sandbox_client import HostFailure, ZygoteProcess
-from .submissions import Refused, Submission, compile_lesson, materialise, submission_name
+from .submissions import Refused, Submission, compile_lessons, materialise, submission_name
 
 POLL = 0.05
 RUN_PREFIX = "course-grade-"  # each run's scratch directory: /dev/shm/course-grade-XXXX
@@ -351,8 +351,8 @@ class Batch:
             link_tree(tree, submission.labs)
             reports = self.trusted / "reports" / f"{index:04d}"
             reports.mkdir(parents=True)
+            compile_lessons(submission.labs, [lesson.package for lesson in to_grade])
             for lesson, exercises in to_grade.items():
-                compile_lesson(submission.labs, lesson.package)
                 wanted = {e.id for e in exercises}
                 hidden = tuple(
                     e

@@ -21,6 +21,7 @@ import re
 import stat
 import time
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -198,15 +199,16 @@ def materialise(path: Path, dest: Path, limits: SubmissionLimits | None = None) 
     return Submission(submission_name(path), dest / "labs")
 
 
-def compile_lesson(labs: Path, package: str) -> None:
-    """Compile a lesson about to be graded, as root: jails cannot write bytecode, and would compile it per host.
+def compile_lessons(labs: Path, packages: Collection[str]) -> None:
+    """Compile the lessons about to be graded, as root: jails cannot write bytecode, and would compile them per host.
 
     Compiling runs no code. Only what is graded is compiled: a lesson the cache answers, or the
     similarity report's own copy, never needs bytecode.
     """
     compileall.compile_dir(labs, maxlevels=0, quiet=2)  # labs/__init__.py and its like
-    compileall.compile_dir(labs / package, quiet=2)
-    for made in (labs / "__pycache__", labs / package):
+    for package in packages:
+        compileall.compile_dir(labs / package, quiet=2)
+    for made in (labs / "__pycache__", *(labs / package for package in packages)):
         if made.is_dir() and not made.is_symlink():
             _readable(made)
 
